@@ -2,7 +2,7 @@
 //JAVA 17+
 //DEPS org.junit.jupiter:junit-jupiter:6.1.3
 //DEPS org.junit.platform:junit-platform-launcher:6.1.3
-//SOURCES *Test.java support/*.java
+//SOURCES *Test.java support/*.java ../server.java ../client.java
 
 import static org.junit.platform.engine.discovery.ClassNameFilter.includeClassNamePatterns;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClasspathRoots;
