@@ -1,0 +1,259 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** client.java against real TLS servers on loopback: what it accepts, what it refuses (and how it says so), what it prints. */
+class ClientTest {
+    @TempDir static Path dir;
+    static Path good, other, expired, future, chain, otherName;
+
+    @BeforeAll static void certificates() throws Exception {
+        // Each keytool run is a JVM start: three at a time roughly halves the wait, even on two cores.
+        var pool = Executors.newFixedThreadPool(3);
+        try {
+            var goodCerts = pool.submit(() -> Lab.certs(Files.createDirectories(dir.resolve("good"))));
+            var otherCerts = pool.submit(() -> Lab.certs(Files.createDirectories(dir.resolve("other"))));
+            var expiredCerts = pool.submit(() -> Lab.certs(Files.createDirectories(dir.resolve("expired")), "--start", "-30d", "--days", "1"));
+            var futureCerts = pool.submit(() -> Lab.certs(Files.createDirectories(dir.resolve("future")), "--start", "+10d"));
+            var chainCerts = pool.submit(() -> TestCerts.chain(dir.resolve("chain")));
+            var otherNameCerts = pool.submit(() -> TestCerts.selfSigned(dir.resolve("othername"), "other.test", "dns:other.test"));
+            good = goodCerts.get();
+            other = otherCerts.get();
+            expired = expiredCerts.get();
+            future = futureCerts.get();
+            chain = chainCerts.get();
+            otherName = otherNameCerts.get();
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    /** What an in-process run printed and returned. */
+    record Run(int exit, String out, String err) {
+        String all() { return out + err; }
+        @Override public String toString() { return "exit " + exit + "\n--- out:\n" + out + "--- err:\n" + err; }
+    }
+
+    /** Runs the client in this JVM, as main would (but without System.exit), with its own known-servers file. */
+    static Run client(String stdin, boolean interactive, String... args) {
+        client c = new client();
+        c.stdin = new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8));
+        c.interactive = interactive;
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        List<String> all = new ArrayList<>(List.of(args));
+        if (!all.contains("--known-servers")) all.addAll(List.of("--known-servers", dir.resolve("unused-known.pem").toString()));
+        int exit = new CommandLine(c).setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
+                .setExecutionExceptionHandler(client::unexpected).execute(all.toArray(String[]::new));
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    static Run client(String... args) {
+        return client("", false, args);
+    }
+
+    /** A refusal: its exit code, one cause line and one fix line naming the problem, and no stack trace. */
+    static void assertRefused(Run run, int exit, String... phrases) {
+        assertEquals(exit, run.exit(), run.toString());
+        for (String phrase : phrases) assertTrue(run.err().contains(phrase), "missing \"" + phrase + "\" in\n" + run);
+        assertTrue(run.err().startsWith("error: "), run.toString());
+        assertEquals(2, run.err().lines().count(), "one cause line and one fix line:\n" + run);
+        assertFalse(run.all().contains("at java.") || run.all().contains("Exception in thread"), run.toString());
+        assertFalse(run.out().contains("echo:"), run.toString());
+    }
+
+    static String crt(Path certs) {
+        return certs.resolve("server.crt").toString();
+    }
+
+    @Test void acceptsTheTrustedSelfSignedCertificateForLocalhostAnd127001() throws Exception {
+        try (var server = TestTlsServer.serving(good)) {
+            Run byName = client("localhost", "" + server.port, "--trust", crt(good), "--message", "hello", "--message", "TLS!");
+            assertEquals(0, byName.exit(), byName.toString());
+            assertTrue(byName.out().contains("echo: hello\necho: TLS!\n"), byName.toString());
+            assertTrue(byName.out().contains("  SNI sent: localhost\n"), byName.toString());
+            assertTrue(byName.out().contains("trusting 1 certificate from " + crt(good)), byName.toString());
+
+            Run byAddress = client("127.0.0.1", "" + server.port, "--trust", crt(good), "--message", "hello");
+            assertEquals(0, byAddress.exit(), byAddress.toString());
+            assertTrue(byAddress.out().contains("  SNI sent: none (127.0.0.1 is an IP address)"), byAddress.toString());
+            assertTrue(byAddress.out().contains("echo: hello"), byAddress.toString());
+        }
+    }
+
+    @Test void printsTheCertificatesRealValues() throws Exception {
+        try (var server = TestTlsServer.serving(good)) {
+            Run run = client("localhost", "" + server.port, "--trust", crt(good), "--message", "x");
+            assertEquals(0, run.exit(), run.toString());
+            String keytool = TestCerts.keytool(dir, "-printcert", "-file", crt(good)).stdout();
+            Matcher sha = Pattern.compile("SHA256: ([0-9A-F:]+)").matcher(keytool);
+            assertTrue(sha.find(), keytool);
+            assertTrue(run.out().contains("  SHA-256 fingerprint: " + sha.group(1) + "\n"), run.toString());
+            String openssl = Lab.run(dir, Duration.ofSeconds(20), Map.of(), List.of("openssl", "x509", "-in", crt(good),
+                    "-noout", "-fingerprint", "-sha256", "-serial")).stdout();
+            assertTrue(openssl.contains("=" + sha.group(1)), "openssl and keytool agree: " + openssl);
+            Matcher serial = Pattern.compile("serial=([0-9A-F]+)").matcher(openssl);
+            assertTrue(serial.find(), openssl);
+            assertTrue(run.out().contains("  Serial number: " + serial.group(1).replaceFirst("^0+(?=.)", "") + "\n"), run.toString());
+
+            X509Certificate cert = Certificates.readCertificates(good.resolve("server.crt")).get(0);
+            for (String line : List.of("  Subject: CN=localhost\n", "  Issuer: CN=localhost (self-signed)\n",
+                    "  Subject alternative names: DNS:localhost, IP:127.0.0.1, IP:0:0:0:0:0:0:0:1\n",
+                    "  Not after: " + CertificateReport.date(cert.getNotAfter()) + " (36", "  Version: 3\n",
+                    "  Public key: EC secp256r1 (256 bits)\n", "  Signature algorithm: SHA256withECDSA\n",
+                    "Chain sent by the server (1 certificate, server first):\n  [0] CN=localhost (self-signed)\n",
+                    "Session:\n  TLS version: TLSv1.3\n  Cipher suite: TLS_", "  Peer: localhost:" + server.port + " (127.0.0.1)\n")) {
+                assertTrue(run.out().contains(line), "missing \"" + line + "\" in\n" + run);
+            }
+            assertFalse(client("localhost", "" + server.port, "--trust", crt(good), "--message", "x", "--quiet").out()
+                    .contains("Subject"), "--quiet hides the certificate block");
+        }
+    }
+
+    @Test void acceptsAChainWhenOnlyItsRootIsTrusted() throws Exception {
+        try (var server = TestTlsServer.serving(chain)) {
+            Run run = client("localhost", "" + server.port, "--trust", chain.resolve("root.crt").toString(), "--message", "chained");
+            assertEquals(0, run.exit(), run.toString());
+            for (String line : List.of("  Issuer: CN=Test Intermediate CA\n", "Chain sent by the server (3 certificates",
+                    "  [1] CN=Test Intermediate CA\n  [2] CN=Test Root CA (self-signed)\n", "  Key usage: digitalSignature\n",
+                    "  Extended key usage: serverAuth\n", "echo: chained")) {
+                assertTrue(run.out().contains(line), "missing \"" + line + "\" in\n" + run);
+            }
+        }
+    }
+
+    @Test void refusesAnUntrustedSelfSignedCertificate() throws Exception {
+        try (var server = TestTlsServer.serving(good)) {
+            X509Certificate cert = Certificates.readCertificates(good.resolve("server.crt")).get(0);
+            Run run = client("localhost", "" + server.port, "--trust", crt(other), "--message", "x");
+            assertRefused(run, 4, "not trusted", "self-signed", Certificates.sha256Fingerprint(cert), crt(other), "--trust");
+        }
+    }
+
+    @Test void refusesACertificateSignedByAnUntrustedCa() throws Exception {
+        try (var server = TestTlsServer.serving(chain)) {
+            Run run = client("localhost", "" + server.port, "--trust", crt(good), "--message", "x");
+            assertRefused(run, 4, "not trusted", "issued by CN=Test Intermediate CA", "chain ending at CN=Test Root CA");
+        }
+    }
+
+    @Test void refusesACertificateForAnotherName() throws Exception {
+        try (var server = TestTlsServer.serving(otherName)) {
+            Run run = client("localhost", "" + server.port, "--trust", crt(otherName), "--message", "x");
+            assertRefused(run, 5, "not valid for the name you dialled: localhost", "valid for: DNS:other.test");
+        }
+    }
+
+    @Test void refusesExpiredAndNotYetValidCertificatesEvenWhenTrusted() throws Exception {
+        try (var server = TestTlsServer.serving(expired)) {
+            assertRefused(client("localhost", "" + server.port, "--trust", crt(expired), "--message", "x"), 6, "has expired", "certgen.sh");
+        }
+        try (var server = TestTlsServer.serving(future)) {
+            assertRefused(client("localhost", "" + server.port, "--trust", crt(future), "--message", "x"), 6, "is not valid yet", "clock");
+        }
+    }
+
+    @Test void refusesATls10OnlyServer() throws Exception {
+        // TLS 1.0 must be re-enabled for that server, and that setting is JVM-wide: so the server gets its own JVM.
+        List<String> command = List.of("java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                Lab.ROOT.resolve("tests/support/TestTlsServer.java").toString(),
+                good.resolve("server.p12").toString(), good.resolve("server.pass").toString(), "TLSv1");
+        try (var server = new Lab.Background(dir, Map.of(), command)) {
+            String port = server.await("Listening on \\S+:(\\d+)", Duration.ofSeconds(30)).group(1);
+            assertRefused(client("localhost", port, "--trust", crt(good), "--message", "x"), 7, "no TLS version in common", "--tls");
+        }
+    }
+
+    @Test void explainsWhatIsNotATlsServerOrNotThere() throws Exception {
+        try (var plain = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+            Thread talker = new Thread(() -> {
+                try (var socket = plain.accept()) {
+                    socket.getOutputStream().write("Welcome to the plain echo server\n".getBytes(StandardCharsets.UTF_8));
+                    socket.getInputStream().read();
+                } catch (IOException ignored) {
+                    // The client hangs up once it sees this is not TLS.
+                }
+            });
+            talker.start();
+            assertRefused(client("localhost", "" + plain.getLocalPort(), "--trust", crt(good)), 7, "not speaking TLS");
+            talker.join(10_000);
+        }
+        int closedPort;
+        try (var probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = probe.getLocalPort();
+        }
+        assertRefused(client("localhost", "" + closedPort, "--trust", crt(good)), 3, "connection refused", "./jbang server.java --port " + closedPort);
+        assertRefused(client("no-such-host.invalid", "8443", "--trust", crt(good)), 3, "unknown host");
+    }
+
+    @Test void explainsTrustFileAndUsageProblems() throws Exception {
+        assertRefused(client("--trust", dir.resolve("missing.crt").toString()), 9, "does not exist");
+        Path empty = Files.createFile(dir.resolve("empty.crt"));
+        assertRefused(client("--trust", empty.toString()), 9, "is empty");
+        Path junk = Files.writeString(dir.resolve("junk.crt"), "not a certificate\n");
+        assertRefused(client("--trust", junk.toString()), 9, "neither PEM certificates nor");
+        Path corrupt = Files.writeString(dir.resolve("corrupt-known.pem"), "# localhost:8443 SHA-256 AB added now\nnot PEM\n");
+        assertRefused(client("--trust", crt(good), "--known-servers", corrupt.toString()), 9, "known-servers file");
+        assertEquals(2, client("--tls", "1.9").exit());
+        assertEquals(2, client("localhost", "99999").exit());
+        assertEquals(2, client("--trust-new", "maybe").exit());
+        assertEquals(2, client("Client.*").exit());
+    }
+
+    @Test void readsAPasswordProtectedPkcs12TrustStore() throws Exception {
+        Path store = dir.resolve("truststore.p12");
+        TestCerts.keytool(dir, "-importcert", "-noprompt", "-alias", "lab", "-file", crt(good), "-keystore", store.toString(),
+                "-storetype", "PKCS12", "-storepass:file", good.resolve("server.pass").toString());
+        try (var server = TestTlsServer.serving(good)) {
+            Run run = client("localhost", "" + server.port, "--trust", store.toString(), "--trust-password-file",
+                    good.resolve("server.pass").toString(), "--message", "stored");
+            assertEquals(0, run.exit(), run.toString());
+            assertTrue(run.out().contains("echo: stored"), run.toString());
+        }
+    }
+
+    @Test void reportsAWrongEchoAndALostConnection() throws Exception {
+        try (var server = TestTlsServer.serving(good)) {
+            server.reply = String::toUpperCase;
+            Run mismatch = client("localhost", "" + server.port, "--trust", crt(good), "--message", "quiet please", "--quiet");
+            assertEquals("echo: QUIET PLEASE\n", mismatch.out(), mismatch.toString());
+            assertTrue(mismatch.err().contains("echo mismatch: sent \"quiet please\" but received \"QUIET PLEASE\""), mismatch.toString());
+            assertEquals(8, mismatch.exit());
+
+            server.reply = line -> null;
+            assertRefused(client("localhost", "" + server.port, "--trust", crt(good), "--message", "hello?"), 8, "connection lost");
+        }
+    }
+
+    @Test void pipedLinesAreEchoedWithoutPromptsAndQuitEndsTheSession() throws Exception {
+        try (var server = TestTlsServer.serving(good)) {
+            Run run = client("one\ntwo\nquit\nnever sent\n", false, "localhost", "" + server.port, "--trust", crt(good), "--quiet");
+            assertEquals(0, run.exit(), run.toString());
+            assertEquals("echo: one\necho: two\n", run.out());
+            Run typed = client("typed\n", true, "localhost", "" + server.port, "--trust", crt(good), "--quiet");
+            assertEquals(0, typed.exit(), typed.toString());
+            assertTrue(typed.out().contains("> echo: typed\n> "), "a prompt on a terminal:\n" + typed);
+        }
+    }
+}

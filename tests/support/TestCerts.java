@@ -1,0 +1,78 @@
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Test support: certificates certgen.sh does not make, made with keytool the same way (passwords only in files).
+ * {@link #chain} gives a root CA, an intermediate CA and a server certificate they sign.
+ */
+final class TestCerts {
+    private TestCerts() {}
+
+    /** Runs keytool in dir (English output, quick start) and fails the test if it fails. */
+    static Lab.Result keytool(Path dir, String... args) {
+        List<String> command = new ArrayList<>(List.of("keytool", "-J-Duser.language=en", "-J-XX:TieredStopAtLevel=1",
+                "-J-XX:+UseSerialGC"));
+        command.addAll(List.of(args));
+        Lab.Result result = Lab.run(dir, Duration.ofSeconds(60), Map.of(), command);
+        if (result.exitCode() != 0) throw new AssertionError("keytool failed: " + command + "\n" + result);
+        return result;
+    }
+
+    /**
+     * In dir: root.p12/root.crt ("CN=Test Root CA"), ca.p12/ca.crt ("CN=Test Intermediate CA", signed by the root),
+     * and server.p12 (alias server, CN=localhost, SANs localhost/127.0.0.1, signed by the intermediate, holding the
+     * whole chain) with server.pass, the password of all three stores.
+     */
+    static Path chain(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Path pass = dir.resolve("server.pass");
+        Files.writeString(pass, HexFormat.of().formatHex(new SecureRandom().generateSeed(16)));
+        String[] store = {"-storetype", "PKCS12", "-storepass:file", pass.toString()};
+        String[] ec = {"-keyalg", "EC", "-groupname", "secp256r1"};
+        keytool(dir, concat(List.of("-genkeypair", "-keystore", "root.p12", "-alias", "root", "-dname", "CN=Test Root CA",
+                "-ext", "bc:c", "-validity", "30"), store, ec));
+        keytool(dir, concat(List.of("-genkeypair", "-keystore", "ca.p12", "-alias", "ca", "-dname", "CN=Test Intermediate CA",
+                "-ext", "bc:c"), store, ec));
+        keytool(dir, concat(List.of("-genkeypair", "-keystore", "server.p12", "-alias", "server", "-dname", "CN=localhost"), store, ec));
+        keytool(dir, concat(List.of("-exportcert", "-rfc", "-keystore", "root.p12", "-alias", "root", "-file", "root.crt"), store));
+
+        keytool(dir, concat(List.of("-certreq", "-keystore", "ca.p12", "-alias", "ca", "-file", "ca.csr"), store));
+        keytool(dir, concat(List.of("-gencert", "-rfc", "-keystore", "root.p12", "-alias", "root", "-infile", "ca.csr",
+                "-outfile", "ca.crt", "-ext", "bc:c=ca:true,pathlen:0", "-ext", "ku:c=keyCertSign,cRLSign", "-validity", "30"), store));
+
+        keytool(dir, concat(List.of("-certreq", "-keystore", "server.p12", "-alias", "server", "-file", "server.csr"), store));
+        keytool(dir, concat(List.of("-gencert", "-rfc", "-keystore", "ca.p12", "-alias", "ca", "-infile", "server.csr",
+                "-outfile", "server-only.crt", "-ext", "san=dns:localhost,ip:127.0.0.1", "-ext", "ku:c=digitalSignature",
+                "-ext", "eku=serverAuth", "-validity", "30"), store));
+        Files.writeString(dir.resolve("server-chain.crt"), Files.readString(dir.resolve("server-only.crt"))
+                + Files.readString(dir.resolve("ca.crt")) + Files.readString(dir.resolve("root.crt")));
+        keytool(dir, concat(List.of("-importcert", "-noprompt", "-keystore", "server.p12", "-alias", "server",
+                "-file", "server-chain.crt"), store));
+        return dir;
+    }
+
+    /** A self-signed EC certificate in dir/server.p12 (+ server.pass, server.crt), for the given SAN list only. */
+    static Path selfSigned(Path dir, String cn, String san) throws IOException {
+        Files.createDirectories(dir);
+        Path pass = dir.resolve("server.pass");
+        Files.writeString(pass, HexFormat.of().formatHex(new SecureRandom().generateSeed(16)));
+        String[] store = {"-storetype", "PKCS12", "-storepass:file", pass.toString(), "-keystore", "server.p12", "-alias", "server"};
+        keytool(dir, concat(List.of("-genkeypair", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=" + cn,
+                "-ext", "san=" + san), store));
+        keytool(dir, concat(List.of("-exportcert", "-rfc", "-file", "server.crt"), store));
+        return dir;
+    }
+
+    private static String[] concat(List<String> first, String[]... more) {
+        List<String> all = new ArrayList<>(first);
+        for (String[] part : more) all.addAll(List.of(part));
+        return all.toArray(String[]::new);
+    }
+}
