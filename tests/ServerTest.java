@@ -1,0 +1,457 @@
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.Security;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+
+/** server.java over real TLS on loopback: in-process on port 0, plus a few runs as separate processes. */
+class ServerTest {
+    @TempDir static Path dir;
+    static Path certs;
+    static SSLContext trustingOurCertificate;
+
+    @BeforeAll static void makeCertificate() throws Exception {
+        certs = Lab.certs(dir);
+        trustingOurCertificate = trusting(certs.resolve("server.crt"));
+    }
+
+    /** A client context that trusts exactly this certificate: what a student's client does after "trust it?". */
+    static SSLContext trusting(Path certificate) throws Exception {
+        KeyStore trusted = KeyStore.getInstance("PKCS12");
+        trusted.load(null, null);
+        trusted.setCertificateEntry("lab", Certificates.readCertificates(certificate).get(0));
+        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(trusted);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, trust.getTrustManagers(), null);
+        return context;
+    }
+
+    /** An in-process server on a free port, its log captured. */
+    record Running(server.EchoServer server, int port, StringWriter log) implements AutoCloseable {
+        @Override public void close() { server.close(); }
+
+        String awaitLog(String text) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+            while (System.nanoTime() < deadline) {
+                if (log.toString().contains(text)) return log.toString();
+                Thread.sleep(20);
+            }
+            throw new AssertionError("log never said '" + text + "':\n" + log);
+        }
+    }
+
+    static Running start(String... options) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--port", "0", "--keystore", certs.resolve("server.p12").toString(),
+                "--password-file", certs.resolve("server.pass").toString()));
+        args.addAll(List.of(options));
+        server command = new server();
+        new CommandLine(command).parseArgs(args.toArray(String[]::new));
+        StringWriter log = new StringWriter();
+        server.EchoServer echoServer = command.newEchoServer(new PrintWriter(log, true));
+        return new Running(echoServer, echoServer.start(), log);
+    }
+
+    static SSLSocket connect(int port, String... protocols) throws IOException {
+        return connect(trustingOurCertificate, port, protocols);
+    }
+
+    static SSLSocket connect(SSLContext context, int port, String... protocols) throws IOException {
+        SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("localhost", port);
+        SSLParameters parameters = socket.getSSLParameters();
+        parameters.setEndpointIdentificationAlgorithm("HTTPS");   // check the name, as every real client must
+        if (protocols.length > 0) parameters.setProtocols(protocols);
+        socket.setSSLParameters(parameters);
+        socket.setSoTimeout(30_000);
+        socket.startHandshake();
+        return socket;
+    }
+
+    /** Threads of their own for the writers: the common pool has one thread on two cores, and 200 clients write at once. */
+    static final ExecutorService WRITERS = Executors.newCachedThreadPool(task -> {
+        Thread thread = new Thread(task, "test client writer");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    /** Writes on another thread while reading here, so the echo of a large payload never deadlocks on full buffers. */
+    static byte[] roundTrip(Socket socket, byte[] data) throws Exception {
+        OutputStream out = socket.getOutputStream();
+        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+            try {
+                for (int offset = 0; offset < data.length; offset += 65_536) {
+                    out.write(data, offset, Math.min(65_536, data.length - offset));
+                }
+                out.flush();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, WRITERS);
+        byte[] echoed = socket.getInputStream().readNBytes(data.length);
+        writer.get(30, TimeUnit.SECONDS);
+        return echoed;
+    }
+
+    static byte[] random(int size, long seed) {
+        byte[] bytes = new byte[size];
+        new Random(seed).nextBytes(bytes);
+        return bytes;
+    }
+
+    @ParameterizedTest @ValueSource(strings = {"listen", "accept"})
+    void echoesTextBinaryAndALongLineExactly(String wrap) throws Exception {
+        try (Running running = start("--wrap", wrap)) {
+            byte[] binary = new byte[512];
+            for (int i = 0; i < binary.length; i++) binary[i] = (byte) (i % 3 == 0 ? 0 : i);
+            byte[] megabyteWithoutNewline = random(1 << 20, 1);
+            for (int i = 0; i < megabyteWithoutNewline.length; i++) if (megabyteWithoutNewline[i] == '\n') megabyteWithoutNewline[i] = 'x';
+            try (SSLSocket socket = connect(running.port())) {
+                byte[] text = "héllo, TLS\n".getBytes(StandardCharsets.UTF_8);
+                assertArrayEquals(text, roundTrip(socket, text));
+                assertArrayEquals(binary, roundTrip(socket, binary));
+                assertArrayEquals(megabyteWithoutNewline, roundTrip(socket, megabyteWithoutNewline));
+            }
+            long total = 12 + 512 + (1 << 20);
+            String log = running.awaitLog("closed by client");
+            assertTrue(log.matches("(?s).*127\\.0\\.0\\.1:\\d+ TLSv1\\.3 TLS_AES_\\w+ echoed " + total + " bytes in \\d+ ms, closed by client.*"), log);
+        }
+    }
+
+    @ParameterizedTest @ValueSource(strings = {"listen", "accept"})
+    void streams16MiBByteForByte(String wrap) throws Exception {
+        try (Running running = start("--wrap", wrap); SSLSocket socket = connect(running.port())) {
+            byte[] data = random(16 << 20, 16);
+            assertArrayEquals(data, roundTrip(socket, data));
+        }
+    }
+
+    @ParameterizedTest @ValueSource(strings = {"listen", "accept"})
+    void servesTls12OnlyAndTls13OnlyClients(String wrap) throws Exception {
+        try (Running running = start("--wrap", wrap)) {
+            for (String version : List.of("TLSv1.2", "TLSv1.3")) {
+                try (SSLSocket socket = connect(running.port(), version)) {
+                    assertEquals(version, socket.getSession().getProtocol());
+                    assertArrayEquals(new byte[] {1, 2, 3}, roundTrip(socket, new byte[] {1, 2, 3}));
+                }
+            }
+        }
+    }
+
+    @Test void allowsOnlyTheVersionsAskedFor() throws Exception {
+        try (Running running = start("--tls", "TLSv1.3")) {
+            assertThrows(SSLException.class, () -> connect(running.port(), "TLSv1.2").close());
+            assertTrue(running.awaitLog("protocol version mismatch").contains("the client offers [TLSv1.2], this server allows TLSv1.3 (see --tls)"), running.log()::toString);
+        }
+    }
+
+    @Test void offersNoWeakCipherSuite() throws Exception {
+        for (String suite : SSLContext.getDefault().getServerSocketFactory().getDefaultCipherSuites()) {
+            assertFalse(suite.matches(".*(NULL|anon|RC4|DES|EXPORT|MD5).*"), suite);
+        }
+        // The server keeps the JDK's defaults; openssl (which still can) offers it anonymous and unencrypted suites.
+        try (Running running = start()) {
+            for (String weak : List.of("aNULL:@SECLEVEL=0", "eNULL:@SECLEVEL=0")) {
+                Lab.Result result = Lab.run(dir, Duration.ofSeconds(30), Map.of(), List.of("openssl", "s_client", "-tls1_2",
+                        "-cipher", weak, "-connect", "localhost:" + running.port()), new byte[0]);
+                assertTrue(result.all().contains("Cipher is (NONE)"), result::toString);
+            }
+            running.awaitLog("no cipher suite in common");
+        }
+    }
+
+    @Test void echoesForOpensslWithHostNameVerification() throws Exception {
+        try (Running running = start();
+             var openssl = new Lab.Background(dir, Map.of(), List.of("openssl", "s_client", "-connect", "localhost:" + running.port(),
+                     "-CAfile", certs.resolve("server.crt").toString(), "-verify_hostname", "localhost", "-verify_return_error", "-quiet"))) {
+            openssl.process.getOutputStream().write("echo me\n".getBytes(StandardCharsets.UTF_8));
+            openssl.process.getOutputStream().flush();
+            openssl.await("^echo me$", Duration.ofSeconds(20));
+        }
+    }
+
+    @Test void tls10IsRefusedByDefault() throws Exception {
+        try (Running running = start()) {
+            Lab.Result legacy = legacyClient(running.port());
+            assertEquals(1, legacy.exitCode(), legacy::toString);
+            assertTrue(running.awaitLog("handshake failed").contains("protocol version mismatch: the client offers [TLSv1]"), running.log()::toString);
+        }
+    }
+
+    @Test void tls10WorksOnlyWhenAskedFor() throws Exception {
+        // JSSE reads jdk.tls.disabledAlgorithms once per JVM, so the legacy server runs in its own JVM, as a user runs it.
+        List<String> command = java("server", "--port", "0", "--tls", "1.0,1.2,1.3", "--keystore", certs.resolve("server.p12").toString());
+        try (var legacyServer = new Lab.Background(dir, Map.of(), command)) {
+            int port = Integer.parseInt(legacyServer.await("Listening on \\S+:(\\d+)", Duration.ofSeconds(30)).group(1));
+            legacyServer.await("WARNING: legacy TLS versions are on", Duration.ofSeconds(5));
+            Lab.Result legacy = legacyClient(port);
+            assertEquals(0, legacy.exitCode(), legacy::toString);
+            assertTrue(legacy.stdout().contains("TLSv1 echoed: legacy"), legacy::toString);
+            legacyServer.await(" TLSv1 TLS_ECDHE_ECDSA_\\w+ echoed 7 bytes", Duration.ofSeconds(10));
+        }
+    }
+
+    /** Runs {@link LegacyClient} in a JVM of its own, so re-enabling TLS 1.0 there never leaks into these tests. */
+    static Lab.Result legacyClient(int port) {
+        return Lab.run(dir, Duration.ofSeconds(60), Map.of(), java(LegacyClient.class.getName(), String.valueOf(port),
+                certs.resolve("server.crt").toString()));
+    }
+
+    static List<String> java(String mainClass, String... args) {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), mainClass));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    /** A TLS 1.0-only client (run as its own process): prints "TLSv1 echoed: legacy", exit 1 if the handshake fails. */
+    static final class LegacyClient {
+        public static void main(String... args) throws Exception {
+            String disabled = Security.getProperty("jdk.tls.disabledAlgorithms");
+            Security.setProperty("jdk.tls.disabledAlgorithms", Arrays.stream(disabled.split(",")).map(String::strip)
+                    .filter(name -> !name.equals("TLSv1")).collect(Collectors.joining(", ")));
+            try (SSLSocket socket = connect(trusting(Path.of(args[1])), Integer.parseInt(args[0]), "TLSv1")) {
+                byte[] echoed = roundTrip(socket, "legacy\n".getBytes(StandardCharsets.UTF_8));
+                System.out.print(socket.getSession().getProtocol() + " echoed: " + new String(echoed, StandardCharsets.UTF_8));
+            } catch (SSLException e) {
+                System.out.println("refused: " + e.getMessage());
+                System.exit(1);
+            }
+            System.exit(0);
+        }
+    }
+
+    @Test void twoHundredConcurrentClientsGetTheirOwnBytesBack() throws Exception {
+        int clients = 200;
+        CyclicBarrier allConnected = new CyclicBarrier(clients);
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        try (Running running = start()) {
+            List<Future<?>> results = new ArrayList<>();
+            for (int i = 0; i < clients; i++) {
+                int id = i;
+                results.add(pool.submit(() -> {
+                    byte[] payload = random(1000 + id * 37, id);
+                    try (SSLSocket socket = connect(running.port())) {
+                        allConnected.await(60, TimeUnit.SECONDS);   // all 200 open at once before anyone echoes
+                        assertArrayEquals(payload, roundTrip(socket, payload), "client " + id);
+                        assertArrayEquals(payload, roundTrip(socket, payload), "client " + id + ", second round");
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> result : results) result.get(120, TimeUnit.SECONDS);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test void badClientsDoNotStopItServingAGoodOne() throws Exception {
+        try (Running running = start();
+             Socket garbage = new Socket("127.0.0.1", running.port());
+             Socket http = new Socket("127.0.0.1", running.port());
+             Socket silent = new Socket("127.0.0.1", running.port())) {
+            garbage.getOutputStream().write(random(4096, 42));
+            http.getOutputStream().write("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertTimeoutPreemptively(Duration.ofSeconds(2), () -> {
+                try (SSLSocket good = connect(running.port())) {
+                    assertArrayEquals("still here\n".getBytes(), roundTrip(good, "still here\n".getBytes()));
+                }
+            });
+            running.awaitLog("not a TLS client: it sent plaintext");
+            assertTrue(silent.isConnected());
+        }
+    }
+
+    @Test void explainsAClientThatRejectsTheCertificate() throws Exception {
+        try (Running running = start()) {
+            SSLContext javaDefaultTrust = SSLContext.getInstance("TLS");
+            javaDefaultTrust.init(null, null, null);   // cacerts only: our self-signed certificate is unknown there
+            assertThrows(SSLException.class, () -> connect(javaDefaultTrust, running.port()).close());
+            assertTrue(running.awaitLog("the client rejected our certificate").contains("certificate_unknown"), running.log()::toString);
+        }
+    }
+
+    @Test void handshakeAndIdleTimeoutsCloseSilentSockets() throws Exception {
+        try (Running running = start("--handshake-timeout", "1", "--idle-timeout", "1");
+             Socket silent = new Socket("127.0.0.1", running.port());
+             SSLSocket idle = connect(running.port())) {
+            silent.setSoTimeout(10_000);
+            long started = System.nanoTime();
+            assertEquals(-1, readOrEnd(silent.getInputStream()));
+            assertEquals(-1, readOrEnd(idle.getInputStream()));
+            assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(8));
+            running.awaitLog("handshake timeout (no complete TLS handshake within 1 s)");
+            running.awaitLog("idle timeout (nothing for 1 s)");
+        }
+    }
+
+    /** -1 when the server closed the connection, whether with a TLS alert, a FIN or a reset. */
+    static int readOrEnd(InputStream in) {
+        try {
+            while (in.read() != -1) { /* an alert record on the plain socket */ }
+            return -1;
+        } catch (IOException closed) {
+            return closed instanceof SocketTimeoutException ? 0 : -1;
+        }
+    }
+
+    @Test void turnsNewcomersAwayPastMaxClients() throws Exception {
+        try (Running running = start("--max-clients", "2");
+             SSLSocket first = connect(running.port());
+             SSLSocket second = connect(running.port())) {
+            assertThrows(IOException.class, () -> connect(running.port()).close());
+            running.awaitLog("refused: already serving 2 clients (--max-clients)");
+            first.close();
+            running.awaitLog("closed by client");
+            try (SSLSocket third = connect(running.port())) {
+                assertArrayEquals(new byte[] {7}, roundTrip(third, new byte[] {7}));
+            }
+        }
+    }
+
+    @Test void aThousandConnectionsLeaveNoThreadsBehind() throws Exception {
+        try (Running running = start()) {
+            String prefix = "tls-echo-" + running.port() + "-client-";
+            long baseline = threadsNamed(prefix);
+            for (int i = 0; i < 1000; i++) {
+                connect(running.port()).close();
+            }
+            // Idle workers end after the pool's keep-alive.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(server.WORKER_KEEP_ALIVE_SECONDS + 10);
+            while (threadsNamed(prefix) > baseline && System.nanoTime() < deadline) Thread.sleep(100);
+            assertEquals(baseline, threadsNamed(prefix), "worker threads left");
+            assertEquals(1000, running.server().served());
+        }
+    }
+
+    static long threadsNamed(String prefix) {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith(prefix)).count();
+    }
+
+    @Test void stopClosesClientsFreesThePortAndSums() throws Exception {
+        Running running = start();
+        try (SSLSocket idle = connect(running.port())) {
+            roundTrip(idle, new byte[] {1, 2, 3, 4, 5});
+            assertTimeoutPreemptively(Duration.ofSeconds(5), () -> running.server().stop());
+            assertEquals(-1, readOrEnd(idle.getInputStream()));
+        }
+        assertTrue(running.log().toString().contains("Stopped: 1 connections served, 0 failed handshakes, 5 bytes echoed."), running.log()::toString);
+        try (ServerSocket again = new ServerSocket()) {
+            again.setReuseAddress(true);
+            again.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), running.port()));
+        }
+    }
+
+    /** Runs the command in-process as picocli would and returns its exit code and everything it printed. */
+    static Lab.Result runInProcess(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int exit = new CommandLine(new server()).setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true)).execute(args);
+        return new Lab.Result(exit, out.toString(), err.toString());
+    }
+
+    static void assertFails(int exitCode, Lab.Result result, String... phrases) {
+        assertEquals(exitCode, result.exitCode(), result::toString);
+        for (String phrase : phrases) assertTrue(result.stderr().contains(phrase), () -> "no '" + phrase + "' in " + result);
+        assertFalse(result.all().contains("at java.") || result.all().contains("Exception in thread"), result::toString);
+    }
+
+    @Test void startupProblemsSayWhatAndHowToFix() throws Exception {
+        String keystore = certs.resolve("server.p12").toString();
+        String pass = certs.resolve("server.pass").toString();
+        Path wrongPassword = Files.writeString(dir.resolve("wrong.pass"), "not-the-password\n");
+        assertFails(3, runInProcess("--keystore", dir.resolve("nowhere/server.p12").toString()), "not found", "./certgen.sh");
+        assertFails(3, runInProcess("--keystore", keystore, "--password-file", wrongPassword.toString()), "wrong password", "Fix:");
+        assertFails(3, runInProcess("--keystore", certs.resolve("server.crt").toString(), "--password-file", pass), "not a PKCS12 keystore");
+        assertFails(3, runInProcess("--keystore", keystore, "--password-file", dir.resolve("none.pass").toString()), "password file");
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            assertFails(4, runInProcess("--keystore", keystore, "--port", String.valueOf(taken.getLocalPort())), "already in use", "--port");
+        }
+        assertFails(4, runInProcess("--keystore", keystore, "--bind", "203.0.113.7"), "not an address of this machine", "--bind 127.0.0.1");
+        assertFails(2, runInProcess("--keystore", keystore, "--tls", "1.4"), "unknown TLS version '1.4'");
+        assertFails(2, runInProcess("--keystore", keystore, "--port", "70000"), "--port must be 0..65535");
+        assertFails(2, runInProcess("--wrap", "sideways"), "--wrap");
+        assertFails(2, runInProcess("--max-clients", "lots"), "--max-clients");
+    }
+
+    @Test void lowPortWithoutPermissionSaysWhy() {
+        assumeFalse(canListenOn(1), "this user may listen on low ports (root?), so there is no refusal to see");
+        assertFails(4, runInProcess("--keystore", certs.resolve("server.p12").toString(), "--port", "1"), "ports below 1024", "--port 8443");
+    }
+
+    static boolean canListenOn(int port) {
+        try (ServerSocket probe = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            return true;
+        } catch (IOException e) {
+            return !String.valueOf(e.getMessage()).contains("Permission denied");
+        }
+    }
+
+    @Test void asAProcessMissingKeystoreIsOneHelpfulLine() {
+        Lab.Result result = Lab.jbang(dir, Duration.ofMinutes(3), Lab.ROOT.resolve("server.java").toString(),
+                "--keystore", "missing/server.p12");
+        assertFails(3, result, "server: keystore missing/server.p12 not found.", "run ./certgen.sh");
+    }
+
+    @Test void asAProcessItPrintsTheBannerEchoesAndStopsCleanlyOnSigterm() throws Exception {
+        // Run exactly as a student would, from a folder holding certs/ (certgen.sh's default), with no options but the port.
+        try (var server = new Lab.Background(dir, Map.of(), Lab.withLauncher(Lab.ROOT.resolve("server.java").toString(), "--port", "0"))) {
+            int port = Integer.parseInt(server.await("^Listening on 127\\.0\\.0\\.1:(\\d+) \\(TLSv1\\.3, TLSv1\\.2, wrap=listen\\)", Duration.ofMinutes(3)).group(1));
+            String fingerprint = Certificates.sha256Fingerprint(Certificates.readCertificates(certs.resolve("server.crt")).get(0));
+            server.await("SHA-256 fingerprint: " + fingerprint, Duration.ofSeconds(5));
+            server.await("jbang client.java localhost " + port, Duration.ofSeconds(5));
+            try (SSLSocket socket = connect(port)) {
+                assertArrayEquals("bye\n".getBytes(), roundTrip(socket, "bye\n".getBytes()));
+            }
+            server.await("echoed 4 bytes in \\d+ ms, closed by client", Duration.ofSeconds(10));
+            server.process.toHandle().destroy();   // SIGTERM, like Ctrl-C (Process.destroy() would also close our end of its output)
+            assertTrue(server.process.waitFor(20, TimeUnit.SECONDS), server::transcript);
+            assertEquals(0, server.process.exitValue(), server::transcript);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);   // the output reader may lag the exit a little
+            while (!server.transcript().contains("\nStopped:") && System.nanoTime() < deadline) Thread.sleep(20);
+            assertTrue(server.transcript().contains("\nStopped: 1 connections served, 0 failed handshakes, 4 bytes echoed.\n"), server::transcript);
+            assertFalse(server.transcript().contains("at java."), server::transcript);
+        }
+    }
+}
