@@ -1,12 +1,194 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+/** The ./jbang launcher, black-box: real processes, as a student would run it. */
 class LauncherTest {
+    private static final Duration RUN = Duration.ofMinutes(2);
+    private static final String PROBE = """
+            ///usr/bin/env jbang "$0" "$@" ; exit $?
+            /** Shows what reached it: its arguments, its stdin, whether it has a terminal; or exits with a status. */
+            class probe {
+                public static void main(String... args) throws Exception {
+                    if (args.length == 2 && args[0].equals("--exit")) System.exit(Integer.parseInt(args[1]));
+                    if (args.length == 1 && args[0].equals("--cat")) { System.in.transferTo(System.out); return; }
+                    if (args.length == 1 && args[0].equals("--tty")) { System.out.println("console: " + (System.console() != null)); return; }
+                    for (String arg : args) System.out.println("[" + arg + "]");
+                }
+            }
+            """;
+
+    /** The probe script, compiled once into the user's JBang cache by the first test that runs it. */
+    @TempDir static Path scripts;
+
+    @BeforeAll static void writeProbe() throws IOException {
+        Files.writeString(scripts.resolve("probe.java"), PROBE);
+    }
+
     @Test void versionIsPinned() {
-        Lab.Result r = Lab.jbang(Lab.ROOT, Duration.ofMinutes(2), "--version");
+        Lab.Result r = Lab.jbang(Lab.ROOT, RUN, "--version");
         assertEquals(0, r.exitCode(), r::toString);
         assertEquals("0.132.1", r.all().strip(), r::toString);
+    }
+
+    @Test void argumentsReachTheScriptUntouched() {
+        // No empty argument: JBang 0.132.1 itself drops it when it writes the command line for the launcher to run.
+        List<String> args = List.of("two words", "it's", "say \"hi\"", "$HOME", "*", "back\\slash", "a;b|c&d",
+                "$(touch injected)", "`id`", "--verbose", "-Dx=y", "tab\there");
+        List<String> command = new ArrayList<>(List.of("probe.java"));
+        command.addAll(args);
+        Lab.Result r = Lab.jbang(scripts, RUN, command.toArray(String[]::new));
+        assertEquals(0, r.exitCode(), r::toString);
+        assertEquals(args.stream().map(a -> "[" + a + "]").toList(), r.stdout().lines().toList(), r::toString);
+        assertFalse(Files.exists(scripts.resolve("injected")), "an argument was run as a command");
+    }
+
+    @Test void exitStatusPassesThrough() {
+        for (int status : new int[] {42, 3}) {
+            Lab.Result r = Lab.jbang(scripts, RUN, "probe.java", "--exit", String.valueOf(status));
+            assertEquals(status, r.exitCode(), r::toString);
+        }
+        Lab.Result missing = Lab.jbang(scripts, RUN, "no-such-script.java");
+        assertNotEquals(0, missing.exitCode(), missing::toString);
+        assertTrue(missing.stderr().contains("no-such-script.java"), missing::toString);
+    }
+
+    @Test void stdinPassesThrough() {
+        String input = "first line\nsecond, with ✓ and \"quotes\"\n\nno newline at the end";
+        Lab.Result r = Lab.run(scripts, RUN, Map.of(), Lab.withLauncher("probe.java", "--cat"),
+                input.getBytes(StandardCharsets.UTF_8));
+        assertEquals(0, r.exitCode(), r::toString);
+        assertEquals(input, r.stdout());
+    }
+
+    @Test void aTerminalReachesTheScript() {
+        Lab.Result which = Lab.run(scripts, RUN, Map.of(), List.of("bash", "-c", "command -v script"));
+        Assumptions.assumeTrue(which.exitCode() == 0, "util-linux 'script' is not installed (CI installs it): skipped");
+        // script(1) runs the launcher on a fresh pseudo-terminal, as in a student's terminal window.
+        Lab.Result r = Lab.run(scripts, RUN, Map.of(), List.of("script", "-qec",
+                "'" + Lab.ROOT.resolve("jbang") + "' probe.java --tty", "/dev/null"));
+        assertEquals(0, r.exitCode(), r::toString);
+        assertTrue(r.stdout().contains("console: true"), r::toString);
+    }
+
+    /** One fresh JBANG_DIR for the whole story: each first run costs a Maven start, slow on a shared machine. */
+    @Test void twoFirstRunsAtOnceFillTheCacheAndLaterRunsNeedNoMaven(@TempDir Path jbangDir, @TempDir Path tools)
+            throws Exception {
+        // Two terminals in class, started at the same moment on an empty cache.
+        Map<String, String> fresh = Map.of("JBANG_DIR", jbangDir.toString());
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            var firstRuns = Stream.generate(() -> CompletableFuture.supplyAsync(
+                    () -> Lab.run(scripts, RUN, fresh, Lab.withLauncher("--version")), pool)).limit(2).toList();
+            for (var run : firstRuns) {
+                Lab.Result first = run.join();
+                assertEquals(0, first.exitCode(), first::toString);
+                assertEquals("0.132.1", lastLine(first), first::toString);
+                assertTrue(first.stderr().contains("fetching"), first::toString);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertNoLeftovers(jbangDir);
+
+        // As with the network cut off: any Maven call fails, and leaves a mark.
+        Path called = tools.resolve("mvn-was-called");
+        Path offlineMaven = fakeCommand(tools.resolve("bin"), "mvn",
+                "touch '" + called + "'; echo 'fake mvn: offline' >&2; exit 1");
+        Map<String, String> offline = Map.of("JBANG_DIR", jbangDir.toString(),
+                "PATH", offlineMaven.getParent() + File.pathSeparator + System.getenv("PATH"));
+        Lab.Result second = Lab.run(scripts, RUN, offline, Lab.withLauncher("probe.java", "cached"));
+        assertEquals(0, second.exitCode(), second::toString);
+        assertEquals("[cached]", second.stdout().strip(), second::toString);
+        assertFalse(second.stderr().contains("fetching"), second::toString);
+        assertFalse(Files.exists(called), "a run with JBang cached called Maven:\n" + second);
+
+        Map<String, String> noMaven = Map.of("JBANG_DIR", jbangDir.toString(), "PATH", Lab.pathWithout("mvn"));
+        Lab.Result third = Lab.run(scripts, RUN, noMaven, Lab.withLauncher("--version"));
+        assertEquals(0, third.exitCode(), third::toString);
+        assertEquals("0.132.1", third.all().strip(), third::toString);
+    }
+
+    @Test void withoutJavaSaysHowToGetIt(@TempDir Path jbangDir) throws IOException {
+        Map<String, String> env = Map.of("PATH", Lab.pathWithout("java"), "JAVA_HOME", "", "JBANG_DIR", jbangDir.toString());
+        Lab.Result r = Lab.run(scripts, RUN, env, Lab.withLauncher("--version"));
+        assertOneLineError(r, "java", "JAVA_HOME");
+    }
+
+    @Test void withJavaOlderThan17SaysSo(@TempDir Path jbangDir, @TempDir Path tools) throws IOException {
+        Path java11 = fakeCommand(tools, "java", "echo 'openjdk version \"11.0.22\" 2024-01-16' >&2");
+        Map<String, String> env = Map.of("PATH", java11.getParent() + File.pathSeparator + System.getenv("PATH"),
+                "JAVA_HOME", "", "JBANG_DIR", jbangDir.toString());
+        Lab.Result r = Lab.run(scripts, RUN, env, Lab.withLauncher("--version"));
+        assertOneLineError(r, "17", "11.0.22");
+    }
+
+    @Test void withNeitherJbangNorMavenSaysHowToInstallJbang(@TempDir Path jbangDir) throws IOException {
+        Map<String, String> env = Map.of("PATH", Lab.pathWithout("mvn", "jbang"), "JBANG_DIR", jbangDir.toString());
+        Lab.Result r = Lab.run(scripts, RUN, env, Lab.withLauncher("--version"));
+        assertOneLineError(r, "JBang", "jbang.dev");
+        assertNoLeftovers(jbangDir);
+    }
+
+    @Test void aFailedDownloadNamesTheArtifactAndTheMirrorAndLeavesNoCache(@TempDir Path jbangDir, @TempDir Path tools)
+            throws IOException {
+        Path offlineMaven = fakeCommand(tools, "mvn", "echo '[ERROR] Could not transfer artifact (offline)'; exit 1");
+        Map<String, String> env = Map.of("PATH", offlineMaven.getParent() + File.pathSeparator + System.getenv("PATH"),
+                "JBANG_DIR", jbangDir.toString());
+        Lab.Result r = Lab.run(scripts, RUN, env, Lab.withLauncher("--version"));
+        assertEquals(1, r.exitCode(), r::toString);
+        assertTrue(r.stderr().contains("dev.jbang:jbang-cli:0.132.1") && r.stderr().contains("mirror"), r::toString);
+        assertFalse(Files.exists(jbangDir.resolve("bootstrap/jbang-0.132.1")), "a failed download left a cache");
+        assertNoLeftovers(jbangDir);
+    }
+
+    /** JBang prints its version on stderr, after any line of the launcher's. */
+    private static String lastLine(Lab.Result r) {
+        return r.all().strip().lines().reduce((first, last) -> last).orElse("");
+    }
+
+    /** An executable shell script standing in for a real command. */
+    private static Path fakeCommand(Path dir, String name, String body) throws IOException {
+        Files.createDirectories(dir);
+        Path file = dir.resolve(name);
+        Files.writeString(file, "#!/bin/sh\n" + body + "\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return file;
+    }
+
+    private static void assertOneLineError(Lab.Result r, String... mentions) {
+        assertNotEquals(0, r.exitCode(), r::toString);
+        assertEquals("", r.stdout(), r::toString);
+        assertEquals(1, r.stderr().lines().count(), () -> "not a one-line error:\n" + r);
+        for (String mention : mentions) assertTrue(r.stderr().contains(mention), () -> "no '" + mention + "' in:\n" + r);
+    }
+
+    /** No temporary download folders (".download.*") left in the bootstrap cache. */
+    private static void assertNoLeftovers(Path jbangDir) throws IOException {
+        Path cache = jbangDir.resolve("bootstrap");
+        if (!Files.isDirectory(cache)) return;
+        try (var entries = Files.list(cache)) {
+            assertEquals(List.of(), entries.filter(p -> p.getFileName().toString().startsWith(".")).toList());
+        }
     }
 }

@@ -1,15 +1,19 @@
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -86,6 +90,42 @@ final class Lab {
         if (result.exitCode() != 0) throw new AssertionError("certgen.sh failed:\n" + result);
         return dir.resolve("certs");
     }
+
+    /**
+     * A PATH like the current one but without the {@code missing} commands (e.g. "java", "mvn"), so a test can run a
+     * process as on a machine that lacks them: a folder of symlinks to every other command, made once per JVM
+     * (outside test @TempDirs, whose clean-up warns about each link) and removed when the JVM exits.
+     */
+    static synchronized String pathWithout(String... missing) throws IOException {
+        String key = String.join(" ", new TreeSet<>(List.of(missing)));
+        String cached = PATHS.get(key);
+        if (cached != null) return cached;
+        Path dir = Files.createTempDirectory("lab-path-");
+        for (String entry : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            if (entry.isEmpty() || !Files.isDirectory(Path.of(entry))) continue;
+            try (var commands = Files.list(Path.of(entry))) {
+                for (Path command : (Iterable<Path>) commands::iterator) {
+                    Path link = dir.resolve(command.getFileName().toString());
+                    if (!List.of(missing).contains(command.getFileName().toString()) && Files.isExecutable(command)
+                            && !Files.exists(link, LinkOption.NOFOLLOW_LINKS)) {
+                        Files.createSymbolicLink(link, command.toAbsolutePath());
+                    }
+                }
+            }
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try (var links = Files.list(dir)) {
+                for (Path link : (Iterable<Path>) links::iterator) Files.deleteIfExists(link);
+                Files.deleteIfExists(dir);
+            } catch (IOException ignored) {
+                // Only symlinks in the system's temporary folder are left behind.
+            }
+        }));
+        PATHS.put(key, dir.toString());
+        return dir.toString();
+    }
+
+    private static final Map<String, String> PATHS = new HashMap<>();
 
     static List<String> withLauncher(String... args) {
         List<String> command = new ArrayList<>(List.of(ROOT.resolve("jbang").toString()));
