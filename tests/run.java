@@ -3,6 +3,8 @@
 //DEPS org.junit.jupiter:junit-jupiter:6.1.3
 //DEPS org.junit.platform:junit-platform-launcher:6.1.3
 //SOURCES *Test.java support/*.java ../server.java ../client.java
+// Several of those classes have a main(): name the runner, so JBang never has to guess.
+//MAIN run
 
 import static org.junit.platform.engine.discovery.ClassNameFilter.includeClassNamePatterns;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClasspathRoots;
