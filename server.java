@@ -361,7 +361,7 @@ public class server implements Callable<Integer> {
         if (!Collections.disjoint(Arrays.asList(server.protocols), List.of("TLSv1", "TLSv1.1"))) {
             out.println("  WARNING: legacy TLS versions are on (--tls): 1.0 and 1.1 are broken; only for demos.");
         }
-        boolean localhost = address.isAnyLocalAddress() || address instanceof Inet4Address && address.isLoopbackAddress();
+        boolean localhost = address.isAnyLocalAddress() || address.getHostAddress().equals("127.0.0.1");
         out.println("  Try it: jbang client.java " + (localhost ? "localhost" : address.getHostAddress()) + " " + port
                 + "    (stop the server with Ctrl-C)");
         out.flush();

@@ -25,7 +25,9 @@ import java.util.List;
  * Kept apart from the JDK's cacerts: trusting a lab server must not make it trusted by every Java program.
  */
 final class KnownServers {
-    static final Path DEFAULT_FILE = Path.of(System.getProperty("user.home"), ".tls-echo-lab", "known_servers.pem");
+    /** Under $HOME, as a shell user expects (the JVM's user.home comes from the account and ignores $HOME). */
+    static final Path DEFAULT_FILE = Path.of(System.getenv().getOrDefault("HOME", System.getProperty("user.home")),
+            ".tls-echo-lab", "known_servers.pem");
 
     final Path file;
 
