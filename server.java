@@ -100,7 +100,11 @@ public class server implements Callable<Integer> {
             throw usage("--max-clients, --handshake-timeout and --idle-timeout must be at least 1");
         }
         List<String> protocols = protocolNames();
-        if (protocols.contains("TLSv1") || protocols.contains("TLSv1.1")) allowLegacyProtocols(protocols);
+        boolean legacy = protocols.contains("TLSv1") || protocols.contains("TLSv1.1");
+        if (legacy) allowLegacyProtocols(protocols);
+        // A client may not renegotiate a TLS 1.2 session: each renegotiation costs the server a full handshake (a
+        // denial-of-service lever, CVE-2011-1473). Read once, when JSSE starts, like the property above.
+        System.setProperty("jdk.tls.rejectClientInitiatedRenegotiation", "true");
 
         // 8.3: each step that can fail is caught where its cause is known, and says how to fix it.
         byte[] keystoreBytes;
@@ -135,7 +139,12 @@ public class server implements Callable<Integer> {
             keys.init(keyStore, password);
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(keys.getKeyManagers(), null, null);
-            return new EchoServer(this, context, serverCertificate(keyStore), protocols.toArray(String[]::new), log);
+            // Forward secrecy and authenticated encryption only: TLS 1.3's suites, and TLS 1.2's ECDHE suites with
+            // GCM or ChaCha20. The JDK also enables older CBC suites by default; TLS 1.0/1.1 need them, so --tls 1.0 keeps them.
+            String[] suites = Arrays.stream(context.getDefaultSSLParameters().getCipherSuites())
+                    .filter(suite -> legacy || suite.matches("TLS_(AES|CHACHA20)_.*|TLS_ECDHE_.*_(GCM|CHACHA20_POLY1305)_.*"))
+                    .toArray(String[]::new);
+            return new EchoServer(this, context, serverCertificate(keyStore), protocols.toArray(String[]::new), suites, log);
         } catch (GeneralSecurityException e) {
             throw new StartupProblem(3, "cannot use the key in " + keystore + ": " + e.getMessage(),
                     "make a new one: ./certgen.sh --force.");
@@ -148,20 +157,22 @@ public class server implements Callable<Integer> {
         private final server options;
         private final SSLContext context;
         final X509Certificate certificate;
-        final String[] protocols;
+        final String[] protocols, cipherSuites;
         private final PrintWriter log;
-        private final Set<Socket> clients = ConcurrentHashMap.newKeySet();
+        private final Set<Client> clients = ConcurrentHashMap.newKeySet();
         private final LongAdder served = new LongAdder(), failedHandshakes = new LongAdder(), bytesEchoed = new LongAdder();
         private final AtomicBoolean stopped = new AtomicBoolean();
         private final CountDownLatch done = new CountDownLatch(1);
         private ServerSocket listener;
         private ThreadPoolExecutor workers;
 
-        EchoServer(server options, SSLContext context, X509Certificate certificate, String[] protocols, PrintWriter log) {
+        EchoServer(server options, SSLContext context, X509Certificate certificate, String[] protocols, String[] cipherSuites,
+                PrintWriter log) {
             this.options = options;
             this.context = context;
             this.certificate = certificate;
             this.protocols = protocols;
+            this.cipherSuites = cipherSuites;
             this.log = log;
         }
 
@@ -171,7 +182,10 @@ public class server implements Callable<Integer> {
             // accept() returns SSLSockets. Option 1 (--wrap accept): a plain ServerSocket; serve() wraps what it accepts.
             try {
                 listener = options.wrap == Wrap.listen ? context.getServerSocketFactory().createServerSocket() : new ServerSocket();
-                if (listener instanceof SSLServerSocket tlsListener) tlsListener.setEnabledProtocols(protocols);
+                if (listener instanceof SSLServerSocket tlsListener) {
+                    tlsListener.setEnabledProtocols(protocols);
+                    tlsListener.setEnabledCipherSuites(cipherSuites);
+                }
                 listener.setReuseAddress(true);   // a restarted server may listen at once, while old connections linger
                 listener.bind(new InetSocketAddress(InetAddress.getByName(options.bind), options.port), options.maxClients);
             } catch (IOException e) {
@@ -182,6 +196,7 @@ public class server implements Callable<Integer> {
             workers = new ThreadPoolExecutor(0, options.maxClients, WORKER_KEEP_ALIVE_SECONDS, TimeUnit.SECONDS,
                     new SynchronousQueue<>(), daemonThreads(name + "client-"));
             daemonThreads(name + "accept-").newThread(this::acceptLoop).start();
+            daemonThreads(name + "watchdog-").newThread(this::watchdog).start();
             return listener.getLocalPort();
         }
 
@@ -208,9 +223,9 @@ public class server implements Callable<Integer> {
 
         /** One client, on its own worker thread: wrap (option 1), handshake, echo until it leaves, one log line. */
         private void serve(Socket accepted) {
-            long started = System.nanoTime();
+            Client client = new Client(accepted);
             String peer = peer(accepted);
-            clients.add(accepted);
+            clients.add(client);
             Socket toClose = accepted;
             long bytes = 0;   // counted here and added to the total once: nothing shared is touched per read
             try {
@@ -225,29 +240,31 @@ public class server implements Callable<Integer> {
                             .createSocket(accepted, accepted.getInetAddress().getHostAddress(), accepted.getPort(), true);
                     tls.setUseClientMode(false);
                     tls.setEnabledProtocols(protocols);
+                    tls.setEnabledCipherSuites(cipherSuites);
                     toClose = tls;
                 }
                 // The handshake. It runs here, never on the accept loop (which must keep accepting), and has a time
-                // limit, so a client that connects and says nothing cannot hold a worker for ever.
-                tls.setSoTimeout(options.handshakeTimeout * 1000);
+                // limit (the watchdog below), so a client that connects and says nothing cannot hold a worker for ever.
                 try {
                     tls.startHandshake();
                 } catch (IOException e) {
                     failedHandshakes.increment();
-                    log(peer + " handshake failed after " + since(started) + ": " + whyHandshakeFailed(e));
+                    log(peer + " handshake failed after " + since(client.started) + ": " + whyHandshakeFailed(e, client));
                     if (options.debug) e.printStackTrace(log);
                     return;
                 }
                 served.increment();
                 // The certificate: the client checked ours during the handshake; the session holds what was agreed.
                 SSLSession session = tls.getSession();
-                tls.setSoTimeout(options.idleTimeout * 1000);
+                client.lastRead = System.nanoTime();
+                client.handshakeDone = true;
                 String ending = "closed by client";
                 try {
                     InputStream in = tls.getInputStream();
                     OutputStream out = tls.getOutputStream();
                     byte[] buffer = new byte[BUFFER_SIZE];   // one fixed buffer: bounded memory, whatever a client sends
                     for (int n; (n = in.read(buffer)) != -1; ) {
+                        client.lastRead = System.nanoTime();
                         out.write(buffer, 0, n);
                         out.flush();
                         bytes += n;
@@ -256,24 +273,23 @@ public class server implements Callable<Integer> {
                     ending = whyEchoEnded(e);
                     if (options.debug) e.printStackTrace(log);
                 }
+                if (client.closedBecause != null) ending = client.closedBecause;
                 log(peer + " " + session.getProtocol() + " " + session.getCipherSuite() + " echoed " + bytes + " bytes in "
-                        + since(started) + ", " + ending);
+                        + since(client.started) + ", " + ending);
             } catch (IOException e) {
                 log(peer + " failed: " + e.getMessage());
             } finally {
                 bytesEchoed.add(bytes);
-                clients.remove(accepted);
+                clients.remove(client);
                 closeQuietly(toClose);
             }
         }
 
         /** 8.3 for connections: each failure becomes one plain log line, and the server keeps serving the others. */
-        private String whyHandshakeFailed(IOException e) {
+        private String whyHandshakeFailed(IOException e, Client client) {
             String message = String.valueOf(e.getMessage());
             if (stopped.get()) return "server stopping";
-            if (e instanceof SocketTimeoutException) {
-                return "handshake timeout (no complete TLS handshake within " + options.handshakeTimeout + " s)";
-            }
+            if (client.closedBecause != null) return client.closedBecause;
             if (message.matches(".*(certificate_unknown|bad_certificate|unknown_ca).*")) {
                 return "the client rejected our certificate (" + message.replace("Received fatal alert: ", "")
                         + "): expected while it does not trust this self-signed certificate yet (give it certs/server.crt)";
@@ -301,7 +317,6 @@ public class server implements Callable<Integer> {
         private String whyEchoEnded(IOException e) {
             String message = String.valueOf(e.getMessage());
             if (stopped.get()) return "closed: server stopping";
-            if (e instanceof SocketTimeoutException) return "idle timeout (nothing for " + options.idleTimeout + " s)";
             if (message.contains("Connection reset")) return "reset by client";
             if (message.contains("Broken pipe")) return "client went away (broken pipe)";
             return "ended: " + message;
@@ -311,7 +326,7 @@ public class server implements Callable<Integer> {
         boolean stop() {
             if (!stopped.compareAndSet(false, true)) return false;
             closeQuietly(listener);
-            clients.forEach(server::closeQuietly);   // ends each worker's blocking read, so its thread returns
+            clients.forEach(client -> closeQuietly(client.socket));   // ends each blocking read, so its worker returns
             if (workers != null) {
                 workers.shutdown();
                 try {
@@ -327,6 +342,34 @@ public class server implements Callable<Integer> {
         }
 
         @Override public void close() { stop(); }
+
+        /** A connection as the watchdog sees it: its worker notes the time of every read. */
+        private static final class Client {
+            final Socket socket;
+            final long started = System.nanoTime();
+            volatile long lastRead = started;
+            volatile boolean handshakeDone;
+            volatile String closedBecause;   // the watchdog's reason, for the log line
+            Client(Socket socket) { this.socket = socket; }
+        }
+
+        // The time limits. Not socket.setSoTimeout(): on Java 17 a read timeout switches the socket to non-blocking
+        // mode for good, and from then on every read that finds nothing waiting costs a failed read, a poll and a
+        // second read. One thread that looks at every connection four times a second costs the reads nothing.
+        private void watchdog() {
+            while (!stopped.get()) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(250));
+                for (Client client : clients) {
+                    boolean echoing = client.handshakeDone;
+                    long silentSeconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - client.lastRead);
+                    if (silentSeconds < (echoing ? options.idleTimeout : options.handshakeTimeout)) continue;
+                    client.closedBecause = echoing ? "idle timeout (nothing for " + options.idleTimeout + " s)"
+                            : "handshake timeout (no complete TLS handshake within " + options.handshakeTimeout + " s)";
+                    // SO_LINGER 0: close() then never waits for a worker stuck writing to a client that does not read.
+                    closeQuietly(() -> { client.socket.setSoLinger(true, 0); client.socket.close(); });
+                }
+            }
+        }
 
         void awaitStop() throws InterruptedException { done.await(); }
 
