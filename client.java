@@ -18,10 +18,12 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.Security;
+import java.security.cert.Certificate;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -51,7 +53,7 @@ import picocli.CommandLine.Spec;
             "6:certificate expired or not yet valid", "7:TLS protocol problem (no common version, not a TLS server)",
             "8:connection lost or echo mismatch", "9:trust file problem (missing, unreadable, empty)"})
 public class client implements Callable<Integer> {
-    static final int OK = 0, USAGE = 2, CANNOT_CONNECT = 3, NOT_TRUSTED = 4, NAME_MISMATCH = 5, EXPIRED = 6,
+    static final int OK = 0, CANNOT_CONNECT = 3, NOT_TRUSTED = 4, NAME_MISMATCH = 5, EXPIRED = 6,
             PROTOCOL = 7, CONNECTION_LOST = 8, TRUST_FILE = 9;
 
     enum TrustNew { ask, yes, no }
@@ -163,7 +165,8 @@ public class client implements Callable<Integer> {
                 try (socket) {
                     // Credit task: print the certificate, then the session.
                     if (!quiet) {
-                        CertificateReport.print(out, (X509Certificate[]) socket.getSession().getPeerCertificates());
+                        Certificate[] chain = socket.getSession().getPeerCertificates();
+                        CertificateReport.print(out, Arrays.copyOf(chain, chain.length, X509Certificate[].class));
                         printSession(socket);
                     }
                     stage = "echo";
@@ -172,8 +175,7 @@ public class client implements Callable<Integer> {
             }
         // 8.3 Cleaner programming: each failure a student can cause becomes a short explanation and its own exit code.
         } catch (TrustSource.Problem e) {
-            return fail(TRUST_FILE, e, e.getMessage(),
-                    "Give a PEM certificate file (e.g. --trust certs/server.crt, made by ./certgen.sh) or a PKCS12/JKS trust store.");
+            return fail(TRUST_FILE, e, e.getMessage(), e.fix);
         } catch (UnknownHostException e) {
             return fail(CANNOT_CONNECT, e, "unknown host '" + host + "': no address found for that name.",
                     "Check the spelling; the lab server runs on this machine: localhost.");
@@ -225,7 +227,7 @@ public class client implements Callable<Integer> {
     }
 
     /** The browser flow's question; true when the certificate was accepted and stored, so a second attempt follows. */
-    private boolean offerToTrust(KnownServers known, String server) throws IOException {
+    private boolean offerToTrust(KnownServers known, String server) throws IOException, TrustSource.Problem {
         TrustNew mode = trustNew != null ? trustNew : interactive ? TrustNew.ask : TrustNew.no;
         if (mode == TrustNew.no || !checker.offerable()) return false;
         X509Certificate cert = checker.chain()[0];
@@ -243,7 +245,12 @@ public class client implements Callable<Integer> {
         } else {
             out.println("Trusting it (--trust-new yes).");
         }
-        known.add(server, cert);
+        try {
+            known.add(server, cert);
+        } catch (IOException e) {
+            throw new TrustSource.Problem("cannot store the certificate in " + known.file + ": " + e.getMessage(),
+                    "Choose a file you can write with --known-servers FILE.");
+        }
         out.println("Stored it in " + known.file + " for " + server + "; connecting again with full chain and host-name checks.");
         return true;
     }

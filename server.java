@@ -44,7 +44,7 @@ public class server implements Callable<Integer> {
     @Option(names = "--keystore", defaultValue = "certs/server.p12", description = "Default: ${DEFAULT-VALUE}, by ./certgen.sh.")
     Path keystore;
     @Option(names = "--password-file",
-            description = "Keystore password (default: server.pass next to the keystore, or $TLS_LAB_PASSWORD if set).")
+            description = "File holding the keystore password (default: server.pass next to the keystore).")
     Path passwordFile;
     @Option(names = "--tls", defaultValue = "1.3,1.2", split = ",",
             description = "TLS versions to allow, from 1.0, 1.1, 1.2, 1.3 (default: ${DEFAULT-VALUE}).")
@@ -103,7 +103,7 @@ public class server implements Callable<Integer> {
         boolean legacy = protocols.contains("TLSv1") || protocols.contains("TLSv1.1");
         if (legacy) allowLegacyProtocols(protocols);
         // A client may not renegotiate a TLS 1.2 session: each renegotiation costs the server a full handshake (a
-        // denial-of-service lever, CVE-2011-1473). Read once, when JSSE starts, like the property above.
+        // denial-of-service lever, CVE-2011-1473). JSSE reads this once, so it is set before the SSLContext is made.
         System.setProperty("jdk.tls.rejectClientInitiatedRenegotiation", "true");
 
         // 8.3: each step that can fail is caught where its cause is known, and says how to fix it.
@@ -189,6 +189,7 @@ public class server implements Callable<Integer> {
                 listener.setReuseAddress(true);   // a restarted server may listen at once, while old connections linger
                 listener.bind(new InetSocketAddress(InetAddress.getByName(options.bind), options.port), options.maxClients);
             } catch (IOException e) {
+                closeQuietly(listener);
                 throw cannotListen(e, options.bind, options.port);
             }
             // No queue in front of the workers: past --max-clients a newcomer is turned away at once, never left waiting.
@@ -234,10 +235,10 @@ public class server implements Callable<Integer> {
                 if (accepted instanceof SSLSocket wrappedByListener) {
                     tls = wrappedByListener;
                 } else {
-                    // 8.2 Wrap the socket, option 1: TLS layered over the accepted socket. setUseClientMode(false) is
-                    // Python's server_side=True; autoClose=true makes closing the TLS socket close the plain one too.
-                    tls = (SSLSocket) context.getSocketFactory()
-                            .createSocket(accepted, accepted.getInetAddress().getHostAddress(), accepted.getPort(), true);
+                    // 8.2 Wrap the socket, option 1: TLS layered over the accepted socket (null: no bytes were read
+                    // from it yet; true: closing the TLS socket closes the plain one). This variant of createSocket
+                    // makes a server-side socket; setUseClientMode(false), Python's server_side=True, says so outright.
+                    tls = (SSLSocket) context.getSocketFactory().createSocket(accepted, null, true);
                     tls.setUseClientMode(false);
                     tls.setEnabledProtocols(protocols);
                     tls.setEnabledCipherSuites(cipherSuites);
@@ -326,7 +327,7 @@ public class server implements Callable<Integer> {
         boolean stop() {
             if (!stopped.compareAndSet(false, true)) return false;
             closeQuietly(listener);
-            clients.forEach(client -> closeQuietly(client.socket));   // ends each blocking read, so its worker returns
+            clients.forEach(client -> abort(client.socket));   // ends each blocking read or write, so its worker returns
             if (workers != null) {
                 workers.shutdown();
                 try {
@@ -365,8 +366,7 @@ public class server implements Callable<Integer> {
                     if (silentSeconds < (echoing ? options.idleTimeout : options.handshakeTimeout)) continue;
                     client.closedBecause = echoing ? "idle timeout (nothing for " + options.idleTimeout + " s)"
                             : "handshake timeout (no complete TLS handshake within " + options.handshakeTimeout + " s)";
-                    // SO_LINGER 0: close() then never waits for a worker stuck writing to a client that does not read.
-                    closeQuietly(() -> { client.socket.setSoLinger(true, 0); client.socket.close(); });
+                    abort(client.socket);
                 }
             }
         }
@@ -405,7 +405,7 @@ public class server implements Callable<Integer> {
             out.println("  WARNING: legacy TLS versions are on (--tls): 1.0 and 1.1 are broken; only for demos.");
         }
         boolean localhost = address.isAnyLocalAddress() || address.getHostAddress().equals("127.0.0.1");
-        out.println("  Try it: jbang client.java " + (localhost ? "localhost" : address.getHostAddress()) + " " + port
+        out.println("  Try it: ./jbang client.java " + (localhost ? "localhost" : address.getHostAddress()) + " " + port
                 + "    (stop the server with Ctrl-C)");
         out.flush();
     }
@@ -466,8 +466,6 @@ public class server implements Callable<Integer> {
     }
 
     private char[] readPassword() throws StartupProblem {
-        String fromEnvironment = System.getenv("TLS_LAB_PASSWORD");
-        if (passwordFile == null && fromEnvironment != null) return fromEnvironment.toCharArray();
         Path file = passwordFile != null ? passwordFile : keystore.resolveSibling("server.pass");
         try {
             return Files.readString(file).replaceFirst("\\R$", "").toCharArray();
@@ -511,6 +509,17 @@ public class server implements Callable<Integer> {
         } catch (Exception alreadyBroken) {
             // Closing a connection that already failed may fail too; it is closed either way.
         }
+    }
+
+    /**
+     * Closes a client's connection at once. SO_LINGER 0 makes close() a reset that never waits: a plain close() of a
+     * TLS socket waits for its write lock, held for ever by a worker stuck writing to a client that does not read.
+     */
+    private static void abort(Socket socket) {
+        closeQuietly(() -> {
+            socket.setSoLinger(true, 0);
+            socket.close();
+        });
     }
 
     private static ThreadFactory daemonThreads(String prefix) {

@@ -45,8 +45,8 @@ final class KnownServers {
         try {
             return Files.exists(file) ? read(key) : null;
         } catch (IOException | CertificateException e) {
-            throw new TrustSource.Problem("known-servers file " + file + " cannot be read: " + e.getMessage()
-                    + " (fix or remove the entry for " + key + ")");
+            throw new TrustSource.Problem("known-servers file " + file + " cannot be read: " + e.getMessage(),
+                    "Fix or remove the entry for " + key + " in it, or use another file with --known-servers FILE.");
         }
     }
 

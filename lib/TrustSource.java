@@ -24,8 +24,15 @@ record TrustSource(String description, List<X509Certificate> anchors) {
 
     /** A trust file that is missing, unreadable, empty or not a certificate/trust store (exit 9). */
     static final class Problem extends Exception {
+        final String fix;
+
         Problem(String message) {
+            this(message, "Give a PEM certificate file (e.g. --trust certs/server.crt, made by ./certgen.sh) or a PKCS12/JKS trust store.");
+        }
+
+        Problem(String message, String fix) {
             super(message);
+            this.fix = fix;
         }
     }
 
@@ -36,7 +43,8 @@ record TrustSource(String description, List<X509Certificate> anchors) {
             return new TrustSource(count(anchors.size()) + " from " + join(trustFiles), anchors);
         }
         if (Files.exists(LAB_CERTIFICATE)) {
-            return new TrustSource(count(1) + " from " + LAB_CERTIFICATE + " (the lab's default)", read(LAB_CERTIFICATE, null));
+            List<X509Certificate> lab = read(LAB_CERTIFICATE, null);
+            return new TrustSource(count(lab.size()) + " from " + LAB_CERTIFICATE + " (the lab's default)", lab);
         }
         List<X509Certificate> anchors = List.of(jdkDefault().getAcceptedIssuers());
         return new TrustSource(count(anchors.size()) + " from the JDK's default trust store (cacerts)", anchors);

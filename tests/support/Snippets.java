@@ -202,8 +202,7 @@ final class Snippets {
     private static ProcessBuilder builder(Path dir, String command, Path transcript) {
         ProcessBuilder builder = new ProcessBuilder("bash", "-c", command).directory(dir.toFile())
                 .redirectErrorStream(true).redirectOutput(transcript.toFile());
-        // A fresh terminal: the reader has not set the server's password variable, and colours would only be noise.
-        builder.environment().remove("TLS_LAB_PASSWORD");
+        // Colours would only be noise.
         builder.environment().put("NO_COLOR", "1");
         // A fresh home too (the client keeps the certificates a reader trusted in ~/.tls-echo-lab), but JBang's cache
         // stays the developer's, so the scripts are not fetched and built again.
