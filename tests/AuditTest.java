@@ -102,20 +102,32 @@ class AuditTest {
 
     @Test void noFindingOfMediumSeverityOrAbove() {
         List<Finding> bad = findings().values().stream()
-                .filter(f -> FAILING.contains(f.severity()) && !expectedOfSelfSignedCertificate(f))
+                .filter(f -> FAILING.contains(f.severity()) && !expectedOfSelfSignedCertificate(f) && !resumptionRace(f))
                 .collect(Collectors.toList());
         assertTrue(bad.isEmpty(), () -> "testssl findings of severity MEDIUM or above (or checks that could not run):\n  "
                 + bad.stream().map(Finding::toString).collect(Collectors.joining("\n  ")));
     }
 
     /**
-     * The one finding accepted, and only for a self-signed certificate: revocation lists and OCSP responders are
+     * Accepted, and only for a self-signed certificate: revocation lists and OCSP responders are
      * published by the CA that issued a certificate, and a self-signed certificate has no issuer but itself, so
      * there is nothing to point to (testssl: cert_revocation "Neither CRL nor OCSP URI provided", HIGH). Revoking
-     * the lab certificate means deleting the file the clients trust. Any other wording or id still fails.
+     * the lab certificate means deleting the file the clients trust.
      */
     static boolean expectedOfSelfSignedCertificate(Finding f) {
         return selfSigned && f.id().equals("cert_revocation") && f.text().equals("Neither CRL nor OCSP URI provided");
+    }
+
+    /**
+     * The one check that may not run, because of a race in testssl 3.0 itself: its resumption check saves the session
+     * of an `openssl s_client </dev/null`, which quits as soon as the handshake is done, while a TLS 1.3 server sends
+     * its session ticket just after it. Whether the ticket wins varies from run to run, so testssl reports "not
+     * supported", "supported" or this WARN. Says nothing about security; InteropTest's opensslClientResumesItsSession
+     * tests resumption properly, waiting for the ticket.
+     */
+    static boolean resumptionRace(Finding f) {
+        return f.severity().equals("WARN") && f.id().startsWith("sessionresumption_")
+                && f.text().equals("check failed because of connect problem");
     }
 
     static Map<String, Finding> findings() {

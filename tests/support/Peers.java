@@ -68,8 +68,8 @@ final class Peers {
     }
 
     /**
-     * Runs an interactive TLS client (openssl s_client, gnutls-cli): types {@code message}, waits until as many bytes
-     * came back on its stdout (or it exits, e.g. after a failed verification), then closes its stdin so that it says
+     * Runs an interactive TLS client (openssl s_client, gnutls-cli): types {@code message}, waits until it came back
+     * on its stdout (or the client exits, e.g. after a failed verification), then closes its stdin so that it says
      * goodbye and exits. Closing stdin at once instead would race the echo: both tools quit on end of input.
      */
     static Conversation converse(Path dir, List<String> command, byte[] message, Duration timeout) throws Exception {
@@ -82,7 +82,7 @@ final class Peers {
             in.write(message);
             in.flush();
             long deadline = System.nanoTime() + timeout.toNanos();
-            while (size(stdout) < message.length && process.isAlive() && System.nanoTime() < deadline) {
+            while (!contains(stdout, message) && process.isAlive() && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
         } catch (IOException exitedEarly) {
@@ -101,8 +101,17 @@ final class Peers {
         }
     }
 
-    private static int size(ByteArrayOutputStream out) {
-        synchronized (out) { return out.size(); }
+    private static boolean contains(ByteArrayOutputStream out, byte[] wanted) {
+        byte[] seen;
+        synchronized (out) { seen = out.toByteArray(); }
+        outer:
+        for (int i = 0; i + wanted.length <= seen.length; i++) {
+            for (int j = 0; j < wanted.length; j++) {
+                if (seen[i + j] != wanted[j]) continue outer;
+            }
+            return true;
+        }
+        return false;
     }
 
     private static Thread drain(InputStream in, ByteArrayOutputStream into) {
