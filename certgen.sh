@@ -4,31 +4,37 @@ set -euo pipefail
 
 usage() {
   cat <<'EOF'
-Usage: ./certgen.sh [--out DIR] [--name HOST|IP]... [--days N] [--start OFFSET] [--rsa [BITS]] [--force]
+Usage: ./certgen.sh [--out DIR] [--name HOST|IP]... [--days N] [--start OFFSET]
+                    [--rsa [BITS]] [--force]
 
-Makes the lab's self-signed server certificate with the JDK's keytool, in DIR (default: certs):
-  server.p12   PKCS12 keystore: private key + certificate, alias "server" (owner-only, 0600)
-  server.pass  its random password, one line (owner-only, 0600); the server reads it from here,
-               so no password is ever typed or shown on a command line
-  server.crt   the certificate in PEM, for clients: ours, openssl, Python, curl (0644)
+Makes the lab's self-signed server certificate with the JDK's keytool, in DIR
+(default: certs):
+  server.p12   PKCS12 keystore: private key + certificate, alias "server"
+               (owner-only, 0600)
+  server.pass  its random password, one line (owner-only, 0600); the server
+               reads it from here, so no password is typed or shown anywhere
+  server.crt   the certificate in PEM, for clients: ours, openssl, Python, curl
 
 The certificate is valid for localhost, 127.0.0.1 and ::1, plus every --name.
 
 Options:
   --out DIR        where to write the three files (default: certs)
-  --name HOST|IP   one more name the certificate is valid for (repeatable); the first one is also
-                   the subject's CN (default CN: localhost)
+  --name HOST|IP   one more name the certificate is valid for (repeatable);
+                   the first one is also the subject's CN (default: localhost)
   --days N         validity in days (default: 365)
-  --start OFFSET   start of validity, as keytool's -startdate: e.g. -30d, +10d, -1y+2m, or
-                   "2030/01/01 12:00:00" (default: now). To practise certificate errors:
-                     ./certgen.sh --out expired --start -30d --days 1    (already expired)
-                     ./certgen.sh --out future --start +10d              (not yet valid)
-  --rsa [BITS]     an RSA key (default 2048 bits, at least 2048) with SHA256withRSA, instead of
-                   the default EC P-256 key with SHA256withECDSA
+  --start OFFSET   start of validity, as keytool's -startdate: e.g. -30d, +10d,
+                   -1y+2m, or "2030/01/01 12:00:00" (default: now).
+                   To practise certificate errors, make one already expired
+                   and one not yet valid:
+                     ./certgen.sh --out expired --start -30d --days 1
+                     ./certgen.sh --out future --start +10d
+  --rsa [BITS]     an RSA key (default 2048 bits, at least 2048) with
+                   SHA256withRSA, instead of EC P-256 with SHA256withECDSA
   --force          replace existing files
   -h, --help       show this help
 
-Exit status: 0 done, 1 error (no keytool, files exist without --force, keytool failed), 2 usage error.
+Exit status: 0 done, 1 error (no keytool, files exist without --force,
+keytool failed), 2 usage error.
 EOF
 }
 

@@ -37,12 +37,13 @@ import picocli.CommandLine.Option;
 /** The one benchmark command: our server against the JSSE and Python references, alternating, with a table of medians. */
 @Command(name = "compare", mixinStandardHelpOptions = true, version = "1.0", sortOptions = false,
         description = {
-            "Makes a certificate with certgen.sh, starts server.java and the reference servers in bench/ on free",
-            "loopback ports, measures each figure alternating ours and the reference (A B A B ...), and prints",
-            "the medians, the ratios ours/reference and PASS/MISS per target of the server issue.",
+            "Makes a certificate with certgen.sh, starts server.java and the reference",
+            "servers in bench/ on free loopback ports, measures each figure alternating",
+            "ours and the reference (A B A B ...), and prints the medians, the ratios",
+            "ours/reference and PASS/MISS per target of the server issue.",
             "Run it from the project folder: ./jbang bench/compare.java [--quick]", ""},
-        footer = {"", "Exit status: 0 done (whatever the figures), 1 something broke (a server did not start,",
-            "a run had errors or a wrong echo), 2 usage error."})
+        footer = {"", "Exit status: 0 done (whatever the figures), 1 something broke (a server",
+            "did not start, a run had errors or a wrong echo), 2 usage error."})
 public class compare implements Callable<Integer> {
     static final Pattern BANNER = Pattern.compile("Listening on \\S+:(\\d+)");
 
@@ -50,7 +51,7 @@ public class compare implements Callable<Integer> {
     boolean quick;
     @Option(names = "--repetitions", description = "runs per figure and server (default: 3, or 1 with --quick)")
     Integer repetitions;
-    @Option(names = "--aa", description = "A/A check: run the JSSE reference in our server's place, to see the bench's own noise")
+    @Option(names = "--aa", description = "A/A check: the JSSE reference in our server's place, to see the bench's own noise")
     boolean aa;
 
     public static void main(String... args) {

@@ -11,8 +11,10 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -52,8 +54,8 @@ class LauncherTest {
     }
 
     @Test void argumentsReachTheScriptUntouched() {
-        // No empty argument: JBang 0.132.1 itself drops it when it writes the command line for the launcher to run.
-        List<String> args = List.of("two words", "it's", "say \"hi\"", "$HOME", "*", "back\\slash", "a;b|c&d",
+        // The empty one too, which JBang 0.132.1 itself would drop: the launcher adds a script's arguments itself.
+        List<String> args = List.of("two words", "", "it's", "say \"hi\"", "$HOME", "*", "back\\slash", "a;b|c&d",
                 "$(touch injected)", "`id`", "--verbose", "-Dx=y", "tab\there");
         List<String> command = new ArrayList<>(List.of("probe.java"));
         command.addAll(args);
@@ -127,6 +129,68 @@ class LauncherTest {
         Lab.Result third = Lab.run(scripts, RUN, noMaven, Lab.withLauncher("--version"));
         assertEquals(0, third.exitCode(), third::toString);
         assertEquals("0.132.1", third.all().strip(), third::toString);
+    }
+
+    /**
+     * A warm run of a script skips JBang and runs the built jar with the command JBang gave for it, for as long as no
+     * file the script is built from has changed. Proof that JBang is skipped: it is broken in between, and the warm run
+     * still works.
+     */
+    @Test void aWarmRunSkipsJbangUntilAFileTheScriptIsBuiltFromChanges(@TempDir Path jbangDir, @TempDir Path dir)
+            throws IOException {
+        Path jbangHome = jbangDir.resolve("bootstrap/jbang-0.132.1");
+        Files.createDirectories(jbangHome.getParent());
+        Path realJbang = Path.of(Objects.requireNonNullElse(System.getenv("JBANG_DIR"),
+                System.getProperty("user.home") + "/.jbang"), "bootstrap/jbang-0.132.1");
+        Assumptions.assumeTrue(Files.isDirectory(realJbang), "JBang was not bootstrapped by the launcher here");
+        Files.createSymbolicLink(jbangHome, realJbang);
+        Map<String, String> env = Map.of("JBANG_DIR", jbangDir.toString());
+        Files.writeString(dir.resolve("greet.java"), """
+                //SOURCES lib/Greeting.java
+                class greet {
+                    public static void main(String... args) {
+                        System.out.println(Greeting.WORD + " " + java.util.Arrays.toString(args));
+                    }
+                }
+                """);
+        Files.createDirectories(dir.resolve("lib"));
+        Files.writeString(dir.resolve("lib/Greeting.java"), "class Greeting { static final String WORD = \"hello\"; }");
+        String[] run = {"greet.java", "two words", "", "it's"};
+
+        assertGreets("hello [two words, , it's]", Lab.run(dir, RUN, env, Lab.withLauncher(run)));
+        try (var kept = Files.list(jbangDir.resolve("bootstrap/launch"))) {
+            assertEquals(1, kept.count(), "no launch command kept");
+        }
+
+        Files.delete(jbangHome);
+        Files.createDirectories(jbangHome.resolve("lib"));
+        Files.writeString(jbangHome.resolve("lib/jbang-cli-0.132.1.jar"), "not a jar");
+        assertGreets("hello [two words, , it's]", Lab.run(dir, RUN, env, Lab.withLauncher(run)));
+        Lab.Result broken = Lab.run(dir, RUN, env, Lab.withLauncher("--version"));
+        assertNotEquals(0, broken.exitCode(), () -> "JBang was not broken after all:\n" + broken);
+
+        deleteTree(jbangHome);
+        Files.createSymbolicLink(jbangHome, realJbang);
+        Files.writeString(dir.resolve("lib/Greeting.java"), "class Greeting { static final String WORD = \"bonjour\"; }");
+        assertGreets("bonjour [two words, , it's]", Lab.run(dir, RUN, env, Lab.withLauncher(run)));
+        Files.writeString(dir.resolve("greet.java"), Files.readString(dir.resolve("greet.java")).replace("\" \"", "\", \""));
+        assertGreets("bonjour, [two words, , it's]", Lab.run(dir, RUN, env, Lab.withLauncher(run)));
+
+        // JBang's own cache cleared (jbang cache clear): the kept command no longer runs, so JBang builds again.
+        deleteTree(jbangDir.resolve("cache/jars"));
+        assertGreets("bonjour, [two words, , it's]", Lab.run(dir, RUN, env, Lab.withLauncher(run)));
+        Files.delete(jbangHome);   // the link only: the real JBang stays
+    }
+
+    private static void assertGreets(String expected, Lab.Result r) {
+        assertEquals(0, r.exitCode(), r::toString);
+        assertEquals(expected, r.stdout().strip(), r::toString);
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (var paths = Files.walk(root)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
     }
 
     @Test void withoutJavaSaysHowToGetIt(@TempDir Path jbangDir) throws IOException {
