@@ -275,7 +275,7 @@ public class server implements Callable<Integer> {
                     if (options.debug) e.printStackTrace(log);
                 }
                 if (client.closedBecause != null) ending = client.closedBecause;
-                log(peer + " " + session.getProtocol() + " " + session.getCipherSuite() + " echoed " + bytes + " bytes in "
+                log(peer + " " + session.getProtocol() + " " + session.getCipherSuite() + " echoed " + count(bytes, "byte") + " in "
                         + since(client.started) + ", " + ending);
             } catch (IOException e) {
                 log(peer + " failed: " + e.getMessage());
@@ -336,8 +336,8 @@ public class server implements Callable<Integer> {
                     Thread.currentThread().interrupt();
                 }
             }
-            log.println("Stopped: " + served + " connections served, " + failedHandshakes + " failed handshakes, "
-                    + bytesEchoed + " bytes echoed.");
+            log.println("Stopped: " + count(served.sum(), "connection") + " served, "
+                    + count(failedHandshakes.sum(), "failed handshake") + ", " + count(bytesEchoed.sum(), "byte") + " echoed.");
             done.countDown();
             return true;
         }
@@ -487,6 +487,10 @@ public class server implements Callable<Integer> {
 
     private ParameterException usage(String message) {
         return new ParameterException(spec.commandLine(), message);
+    }
+
+    private static String count(long n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
     }
 
     private static String since(long startNanos) {

@@ -377,7 +377,7 @@ class ServerTest {
             assertTimeoutPreemptively(Duration.ofSeconds(5), () -> running.server().stop());
             assertEquals(-1, readOrEnd(idle.getInputStream()));
         }
-        assertTrue(running.log().toString().contains("Stopped: 1 connections served, 0 failed handshakes, 5 bytes echoed."), running.log()::toString);
+        assertTrue(running.log().toString().contains("Stopped: 1 connection served, 0 failed handshakes, 5 bytes echoed."), running.log()::toString);
         try (ServerSocket again = new ServerSocket()) {
             again.setReuseAddress(true);
             again.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), running.port()));
@@ -450,7 +450,7 @@ class ServerTest {
             assertEquals(0, server.process.exitValue(), server::transcript);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);   // the output reader may lag the exit a little
             while (!server.transcript().contains("\nStopped:") && System.nanoTime() < deadline) Thread.sleep(20);
-            assertTrue(server.transcript().contains("\nStopped: 1 connections served, 0 failed handshakes, 4 bytes echoed.\n"), server::transcript);
+            assertTrue(server.transcript().contains("\nStopped: 1 connection served, 0 failed handshakes, 4 bytes echoed.\n"), server::transcript);
             assertFalse(server.transcript().contains("at java."), server::transcript);
         }
     }
