@@ -84,7 +84,7 @@ class InteropTest {
          * its session only once the echo is back (the ticket travels before it); testssl 3.0 quits earlier, and its
          * resumption check then cannot run (see AuditTest).
          */
-        void opensslClientResumesItsSession(String version) throws Exception {
+        void opensslClientResumesItsSession(String version, String protocol) throws Exception {
             Path session = Files.createTempFile(dir, "session", ".pem");
             byte[] first = line("openssl s_client " + version + " -sess_out");
             Peers.Conversation c = opensslClient(version, labCa, "localhost", first, "-sess_out", session.toString());
@@ -99,35 +99,34 @@ class InteropTest {
                     "-sess_in", session.toString());
             c = Peers.converse(dir, command, again, PEER_TIMEOUT);
             assertEquals(0, c.exitCode(), c::toString);
-            assertTrue(c.stdout().contains("\nReused, " + (version.equals("-tls1_3") ? "TLSv1.3" : "TLSv1.2") + ","),
+            assertTrue(c.stdout().contains("\nReused, " + protocol + ","),
                     c::toString);
             assertTrue(c.stdout().contains(new String(again, StandardCharsets.UTF_8)), c::toString);
         }
 
         @Test void opensslClientResumesItsSessionTls12() throws Exception {
-            opensslClientResumesItsSession("-tls1_2");
+            opensslClientResumesItsSession("-tls1_2", "TLSv1.2");
         }
 
         @Test void opensslClientResumesItsSessionTls13() throws Exception {
-            opensslClientResumesItsSession("-tls1_3");
+            opensslClientResumesItsSession("-tls1_3", "TLSv1.3");
+        }
+
+        void opensslClientEchoesVerified(String version, String protocol) throws Exception {
+            byte[] message = line("openssl s_client " + version);
+            Peers.Conversation c = opensslClient(version, labCa, "localhost", message);
+            assertEquals(0, c.exitCode(), c::toString);
+            assertArrayEquals(message, c.stdoutBytes(), c::toString);
+            assertTrue(c.stderr().contains("Protocol version: " + protocol), c::toString);
+            assertTrue(c.stderr().contains("Verification: OK"), c::toString);
         }
 
         @Test void opensslClientTls12() throws Exception {
-            byte[] message = line("openssl s_client -tls1_2");
-            Peers.Conversation c = opensslClient("-tls1_2", labCa, "localhost", message);
-            assertEquals(0, c.exitCode(), c::toString);
-            assertArrayEquals(message, c.stdoutBytes(), c::toString);
-            assertTrue(c.stderr().contains("Protocol version: TLSv1.2"), c::toString);
-            assertTrue(c.stderr().contains("Verification: OK"), c::toString);
+            opensslClientEchoesVerified("-tls1_2", "TLSv1.2");
         }
 
         @Test void opensslClientTls13() throws Exception {
-            byte[] message = line("openssl s_client -tls1_3");
-            Peers.Conversation c = opensslClient("-tls1_3", labCa, "localhost", message);
-            assertEquals(0, c.exitCode(), c::toString);
-            assertArrayEquals(message, c.stdoutBytes(), c::toString);
-            assertTrue(c.stderr().contains("Protocol version: TLSv1.3"), c::toString);
-            assertTrue(c.stderr().contains("Verification: OK"), c::toString);
+            opensslClientEchoesVerified("-tls1_3", "TLSv1.3");
         }
 
         @Test void opensslClientRefusesOtherCa() throws Exception {
