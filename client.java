@@ -1,180 +1,116 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
-//SOURCES lib/Certificates.java lib/CertificateReport.java lib/KnownServers.java lib/TrustSource.java
-//SOURCES lib/RecordingTrustManager.java
 
-import java.io.BufferedReader;
-import java.io.EOFException;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.io.PrintWriter;
-import java.net.ConnectException;
-import java.net.InetSocketAddress;
-import java.net.SocketTimeoutException;
-import java.net.UnknownHostException;
+import java.io.*;
+import java.net.*;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.security.Security;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateExpiredException;
-import java.security.cert.CertificateNotYetValidException;
-import java.security.cert.X509Certificate;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Date;
-import java.util.List;
+import java.nio.file.*;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.*;
+import java.security.cert.*;
+import java.security.interfaces.*;
+import java.time.*;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.*;
 import java.util.concurrent.Callable;
-import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLHandshakeException;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSession;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
+import java.util.regex.*;
+import javax.net.ssl.*;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
+import picocli.CommandLine.*;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 /** The lab's TLS echo client: verifies the server's certificate, prints it, then echoes what you type. */
 @Command(name = "client", mixinStandardHelpOptions = true, version = "1.0", sortOptions = false,
-        description = "Connects to the TLS echo server, verifies its certificate (chain and host name), "
-                + "prints the certificate and the session, then sends each line you type and prints the echo.",
-        exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:ok", "1:unexpected error", "2:usage error", "3:cannot connect (refused, unknown host, timeout)",
-            "4:certificate not trusted, or changed since it was stored", "5:host name does not match the certificate",
-            "6:certificate expired or not yet valid", "7:TLS protocol problem (no common version, not a TLS server)",
-            "8:connection lost or echo mismatch", "9:trust file problem (missing, unreadable, empty)"})
+        description = "Connects to the TLS echo server, verifies its certificate (chain, host name, dates), prints "
+                + "the certificate and the session, then sends each line you type and prints the echo.",
+        exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:ok", "1:unexpected error", "2:usage error",
+            "3:cannot connect (refused, unknown host, timeout)", "4:certificate not trusted, or changed since stored",
+            "5:host name does not match the certificate", "6:certificate expired or not yet valid",
+            "7:TLS protocol problem (no common version, not a TLS server)", "8:connection lost or echo mismatch",
+            "9:trust file problem (missing, unreadable, empty)"})
 public class client implements Callable<Integer> {
-    static final int OK = 0, CANNOT_CONNECT = 3, NOT_TRUSTED = 4, NAME_MISMATCH = 5, EXPIRED = 6,
-            PROTOCOL = 7, CONNECTION_LOST = 8, TRUST_FILE = 9;
+    static final int CANNOT_CONNECT = 3, NOT_TRUSTED = 4, NAME_MISMATCH = 5, EXPIRED = 6, PROTOCOL = 7, LOST = 8,
+            TRUST_FILE = 9;
 
     enum TrustNew { ask, yes, no }
 
-    @Parameters(index = "0", arity = "0..1", defaultValue = "localhost", paramLabel = "HOST",
-            description = "server host name or IP address (default: ${DEFAULT-VALUE})")
+    @Parameters(index = "0", arity = "0..1", defaultValue = "localhost", description = "(default: ${DEFAULT-VALUE})")
     String host;
-
-    @Parameters(index = "1", arity = "0..1", defaultValue = "8443", paramLabel = "PORT", description = "server port (default: ${DEFAULT-VALUE})")
+    @Parameters(index = "1", arity = "0..1", defaultValue = "8443", description = "(default: ${DEFAULT-VALUE})")
     int port;
-
-    @Option(names = "--trust", paramLabel = "FILE", description = {"trust the certificates in FILE: PEM (one or more) or a "
-            + "PKCS12/JKS trust store; repeatable.", "Default: certs/server.crt if it exists here, else the JDK's cacerts."})
+    @Option(names = "--trust", paramLabel = "FILE", description = {"trust the certificates in FILE: PEM or a "
+            + "PKCS12/JKS trust store; repeatable.", "Default: certs/server.crt if here, else the JDK's cacerts."})
     List<Path> trustFiles = new ArrayList<>();
-
-    @Option(names = "--trust-password-file", paramLabel = "FILE", description = "password of a PKCS12/JKS --trust store")
+    @Option(names = "--trust-password-file", paramLabel = "FILE", description = "password of a --trust store")
     Path trustPasswordFile;
-
-    @Option(names = "--known-servers", paramLabel = "FILE",
-            description = "certificates you accepted at the prompt (default: ~/.tls-echo-lab/known_servers.pem)")
-    Path knownServersFile = KnownServers.DEFAULT_FILE;
-
-    @Option(names = "--trust-new", paramLabel = "ask|yes|no", description = "when the certificate is not trusted: ask, "
-            + "trust and store it (yes), or fail (no). Default: ask on a terminal, no otherwise.")
+    @Option(names = "--known-servers", paramLabel = "FILE", description = "certificates you accepted at the prompt "
+            + "(default: ~/.tls-echo-lab/known_servers.pem)")
+    Path knownServersFile = Path.of(System.getenv().getOrDefault("HOME", System.getProperty("user.home")),
+            ".tls-echo-lab", "known_servers.pem");   // under $HOME, as a shell user expects
+    @Option(names = "--trust-new", paramLabel = "ask|yes|no", description = "when the certificate is not trusted: "
+            + "ask, trust and store it (yes), or fail (no). Default: ask on a terminal, no otherwise.")
     TrustNew trustNew;
-
     @Option(names = "--timeout", defaultValue = "10", paramLabel = "SECONDS",
             description = "connect, handshake and echo timeout (default: ${DEFAULT-VALUE})")
     int timeoutSeconds;
-
     @Option(names = "--tls", defaultValue = "1.3,1.2", split = ",", paramLabel = "VERSIONS",
             description = "TLS versions to offer (default: ${DEFAULT-VALUE}; 1.1 and 1.0 are obsolete)")
     List<String> tlsVersions;
-
     @Option(names = "--message", paramLabel = "TEXT", description = "send TEXT, print the echo, exit (repeatable)")
     List<String> messages = new ArrayList<>();
-
     @Option(names = "--quiet", description = "print only the echoes (no banner, certificate or session)")
     boolean quiet;
-
     @Option(names = "--debug", description = "stack traces on errors, and the JDK's handshake log (javax.net.debug)")
     boolean debug;
-
     @Spec CommandSpec spec;
 
-    /** Where typed lines and the answer to the trust prompt come from; tests replace both. */
-    InputStream stdin = System.in;
-    boolean interactive = System.console() != null;
-
+    InputStream stdin = System.in;   // typed lines and the answer to the trust prompt; tests replace both
+    boolean interactive = isTerminal(System.console());
     private PrintWriter out, err;
     private BufferedReader input;
-    private TrustSource trust;
-    private RecordingTrustManager checker;
+    private String[] protocols;
+    private final List<X509Certificate> anchors = new ArrayList<>();
+    private String trustSource;
+    private Checker checker;
     private String stage = "connect";
 
     public static void main(String... args) {
-        System.exit(new CommandLine(new client()).setExecutionExceptionHandler(client::unexpected).execute(args));
+        System.exit(commandLine(new client()).execute(args));
     }
 
     @Override public Integer call() throws Exception {
         out = spec.commandLine().getOut();
         err = spec.commandLine().getErr();
-        // Must be set before the first JSSE class loads: the JDK reads it once.
-        if (debug) System.setProperty("javax.net.debug", "ssl:handshake");
-        String[] protocols = protocols();
-        String server = KnownServers.key(host, port);
+        if (debug) System.setProperty("javax.net.debug", "ssl:handshake");   // JSSE reads it once: set it first
+        protocols = checkOptions();
+        String server = (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
         try {
-            // 8.1 The TLS context (purpose: verify the server). Java has no create_default_context(SERVER_AUTH): the
-            // purpose is what we give SSLContext.init: trust managers to check the server, no key of our own to show.
-            KnownServers known = new KnownServers(knownServersFile);
-            X509Certificate stored = known.find(server);
-            trust = TrustSource.load(trustFiles, trustPasswordFile);
-            if (stored != null) trust = trust.plus(stored, server + " in " + knownServersFile);
-            if (!quiet) out.printf("Connecting to %s (%s), trusting %s%n", server, String.join(", ", protocols), trust.description());
-
+            X509Certificate stored = knownServer(server);
+            loadTrust();
+            if (stored != null) trust(stored, server);
+            if (!quiet) out.println("Connecting to " + server + " (" + String.join(", ", protocols) + "), trusting "
+                    + trustSource);
             for (int attempt = 1; ; attempt++) {
-                checker = new RecordingTrustManager(trust.trustManager(), stored);
-                SSLContext context = SSLContext.getInstance("TLS");
-                context.init(null, new TrustManager[] {checker}, null);
-
-                // 8.2 Wrap first, then connect: the TLS socket is made unconnected and connects itself, as in the
-                // lecture. (Java's other way, createSocket(plainSocket, host, port, true), layers TLS over a socket
-                // that must ALREADY be connected, unlike Python's wrap_socket.)
-                SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket();
-                socket.setSSLParameters(parameters(protocols));
+                SSLSocket socket;
                 try {
-                    stage = "connect";
-                    socket.connect(new InetSocketAddress(host, port), timeoutSeconds * 1000);
-                    socket.setSoTimeout(timeoutSeconds * 1000);
-
-                    // The handshake: explicit, so certificate problems show up here and not at the first write.
-                    stage = "handshake";
-                    socket.startHandshake();
+                    socket = connect(context(stored));
                 } catch (SSLHandshakeException e) {
-                    socket.close();
                     // The lecture's browser flow: show the certificate, ask, store it, then a second attempt with a
-                    // NEW context (the trust manager copied its anchors when it was made) and all the checks.
-                    if (attempt == 1 && offerToTrust(known, server)) {
-                        stored = checker.chain()[0];
-                        trust = trust.plus(stored, server + " in " + knownServersFile);
-                        continue;
-                    }
-                    throw e;
-                } catch (IOException e) {
-                    socket.close();
-                    throw e;
+                    // NEW context (trust managers copy their certificates when made) and every check.
+                    if (attempt > 1 || !offerToTrust(server)) throw e;
+                    stored = checker.chain[0];
+                    continue;
                 }
-
                 try (socket) {
-                    // Credit task: print the certificate, then the session.
-                    if (!quiet) {
-                        Certificate[] chain = socket.getSession().getPeerCertificates();
-                        CertificateReport.print(out, Arrays.copyOf(chain, chain.length, X509Certificate[].class));
-                        printSession(socket);
-                    }
+                    if (!quiet) printCertificate(socket, server);
                     stage = "echo";
                     return echo(socket);
                 }
             }
         // 8.3 Cleaner programming: each failure a student can cause becomes a short explanation and its own exit code.
-        } catch (TrustSource.Problem e) {
+        } catch (TrustProblem e) {
             return fail(TRUST_FILE, e, e.getMessage(), e.fix);
         } catch (UnknownHostException e) {
             return fail(CANNOT_CONNECT, e, "unknown host '" + host + "': no address found for that name.",
@@ -186,16 +122,95 @@ public class client implements Callable<Integer> {
             return timedOut(e, server);
         } catch (SSLHandshakeException e) {
             return handshakeFailed(e, server);
-        } catch (SSLException e) {
-            return notTls(e, server);
         } catch (IOException e) {
+            if (stage.equals("handshake") && e instanceof SSLException) {
+                return fail(PROTOCOL, e, server + " is not speaking TLS (its first bytes were not a TLS server hello).",
+                        "Is it a plain TCP server (e.g. last week's echo server)? Use the TLS server's port.");
+            }
             if (stage.equals("connect")) {
-                return fail(CANNOT_CONNECT, e, "cannot connect to " + server + ": " + e.getMessage(),
+                return fail(CANNOT_CONNECT, e, "cannot connect to " + server + ": " + e.getClass().getSimpleName(),
                         "Check the address and the network (the lab runs on this machine: localhost).");
             }
-            return fail(CONNECTION_LOST, e, "connection lost during the " + stage + ": " + e.getMessage(),
+            return fail(LOST, e, "connection lost during the " + stage + " (" + e.getClass().getSimpleName() + ").",
                     "The server closed the connection or went away; is it still running? (see its log)");
         }
+    }
+
+    /**
+     * 8.1 The TLS context (purpose: verify the server). Java has no create_default_context(SERVER_AUTH): the purpose
+     * is what SSLContext.init gets: trust managers that check the server, and no key of our own to show.
+     */
+    private SSLContext context(X509Certificate stored) throws GeneralSecurityException {
+        checker = new Checker(pkix(anchors), stored);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, new TrustManager[] {checker}, null);
+        return context;
+    }
+
+    /**
+     * 8.2 Wrap first, then connect, as in the lecture: the TLS socket is made unconnected and connects itself. (Java's
+     * other way, createSocket(plainSocket, host, port, true), layers TLS over a socket that must ALREADY be connected.)
+     * Then the handshake, explicitly, so certificate problems show up here and not at the first write.
+     */
+    private SSLSocket connect(SSLContext context) throws IOException {
+        SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket();
+        SSLParameters parameters = new SSLParameters();
+        parameters.setProtocols(protocols);
+        parameters.setEndpointIdentificationAlgorithm("HTTPS");   // check the host name: raw JSSE sockets do not!
+        if (sniName() != null) parameters.setServerNames(List.of(new SNIHostName(sniName())));
+        socket.setSSLParameters(parameters);
+        try {
+            stage = "connect";
+            socket.connect(new InetSocketAddress(host, port), timeoutSeconds * 1000);
+            socket.setSoTimeout(timeoutSeconds * 1000);
+            stage = "handshake";
+            socket.startHandshake();
+            return socket;
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    /** The credit task: the certificate the server presented (verified by now) in detail, its chain, the session. */
+    private void printCertificate(SSLSocket socket, String server) throws IOException, GeneralSecurityException {
+        SSLSession session = socket.getSession();
+        java.security.cert.Certificate[] peer = session.getPeerCertificates();
+        X509Certificate[] chain = Arrays.copyOf(peer, peer.length, X509Certificate[].class);
+        out.println("Server certificate:");
+        for (String line : details(chain[0])) out.println("  " + line);
+        out.println("Chain sent by the server (" + chain.length + (chain.length == 1 ? " certificate" : " certificates")
+                + ", server first):");
+        for (int i = 0; i < chain.length; i++) {
+            String self = selfSigned(chain[i]) ? " (self-signed)" : "";
+            out.println("  [" + i + "] " + chain[i].getSubjectX500Principal() + self);
+        }
+        out.println("Session:");
+        out.println("  TLS version: " + session.getProtocol());
+        out.println("  Cipher suite: " + session.getCipherSuite());
+        out.println("  Peer: " + server + " (" + socket.getInetAddress().getHostAddress() + ")");
+        out.println("  SNI sent: " + (sniName() != null ? sniName() : "none (" + host + " is an IP address)"));
+        out.println("  Host name checked: " + host);
+        out.println("  Trust source: " + trustSource);
+    }
+
+    /** "Label: value" lines; the fingerprint has the form the server, keytool and openssl print. */
+    static List<String> details(X509Certificate cert) throws GeneralSecurityException {
+        long daysLeft = Duration.between(Instant.now(), cert.getNotAfter().toInstant()).toDays();
+        return List.of("Subject: " + cert.getSubjectX500Principal(),
+                "Issuer: " + cert.getIssuerX500Principal() + (selfSigned(cert) ? " (self-signed)" : ""),
+                "Subject alternative names: " + subjectAltNames(cert),
+                "Not before: " + date(cert.getNotBefore()),
+                "Not after: " + date(cert.getNotAfter()) + (cert.getNotAfter().before(new Date())
+                        ? " (EXPIRED " + -daysLeft + " days ago)" : " (" + daysLeft + " days remaining)"),
+                "Serial number: " + cert.getSerialNumber().toString(16).toUpperCase(),
+                "Version: " + cert.getVersion(),
+                "Public key: " + publicKey(cert.getPublicKey()),
+                "Signature algorithm: " + cert.getSigAlgName(),
+                "Basic constraints: " + basicConstraints(cert.getBasicConstraints()),
+                "Key usage: " + keyUsage(cert.getKeyUsage()),
+                "Extended key usage: " + extendedKeyUsage(cert.getExtendedKeyUsage()),
+                "SHA-256 fingerprint: " + fingerprint(cert));
     }
 
     /** Sends each line (from --message, else stdin), prints the echo, compares it; "quit" or end of input ends. */
@@ -204,229 +219,447 @@ public class client implements Callable<Integer> {
         var fromServer = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
         boolean prompt = interactive && messages.isEmpty();
         if (prompt) out.println("Type a line to send it; \"quit\" or end of input (Ctrl-D) closes the connection.");
-        var lines = messages.iterator();
+        Iterator<String> given = messages.iterator();
         while (true) {
-            if (prompt) {
-                out.print("> ");
-                out.flush();
-            }
-            String line = messages.isEmpty() ? input().readLine() : lines.hasNext() ? lines.next() : null;
+            if (prompt) out.print("> ");
+            out.flush();
+            String line = messages.isEmpty() ? input().readLine() : given.hasNext() ? given.next() : null;
             if (line == null || line.equals("quit")) break;
             toServer.write((line + "\n").getBytes(StandardCharsets.UTF_8));
             toServer.flush();
             String echo = fromServer.readLine();
-            if (echo == null) throw new EOFException("the server closed the connection instead of echoing \"" + line + "\"");
+            if (echo == null) throw new EOFException("the server closed the connection instead of echoing");
             out.println("echo: " + echo);
             if (!echo.equals(line)) {
-                return fail(CONNECTION_LOST, null, "echo mismatch: sent \"" + line + "\" but received \"" + echo + "\".",
+                return fail(LOST, null, "echo mismatch: sent \"" + line + "\" but received \"" + echo + "\".",
                         "The server changed the data: is it really an echo server?");
             }
         }
         if (!quiet) out.println("Closing the connection (TLS close_notify).");
-        return OK;
+        return 0;
     }
 
     /** The browser flow's question; true when the certificate was accepted and stored, so a second attempt follows. */
-    private boolean offerToTrust(KnownServers known, String server) throws IOException, TrustSource.Problem {
+    private boolean offerToTrust(String server) throws IOException, GeneralSecurityException, TrustProblem {
         TrustNew mode = trustNew != null ? trustNew : interactive ? TrustNew.ask : TrustNew.no;
-        if (mode == TrustNew.no || !checker.offerable()) return false;
-        X509Certificate cert = checker.chain()[0];
-        out.println("The server's certificate is not trusted (trust source: " + trust.description() + "):");
-        for (String line : CertificateReport.details(cert)) out.println("  " + line);
-        out.println("Compare this fingerprint with the \"SHA-256 fingerprint:\" line the server printed when it started.");
+        if (mode == TrustNew.no || checker.problem != Problem.UNTRUSTED) return false;
+        X509Certificate cert = checker.chain[0];
+        out.println("The server's certificate is not trusted (trust source: " + trustSource + "):");
+        for (String line : details(cert)) out.println("  " + line);
+        out.println("Compare this fingerprint with the \"SHA-256 fingerprint:\" line the server printed when it "
+                + "started.");
         if (mode == TrustNew.ask) {
             out.print("Trust this certificate? [y/N] ");
             out.flush();
             String answer = input().readLine();
-            if (answer == null || !answer.strip().toLowerCase().matches("y|yes")) {
+            if (answer == null || !answer.strip().matches("(?i)y|yes")) {
                 out.println("Not trusted.");
                 return false;
             }
         } else {
             out.println("Trusting it (--trust-new yes).");
         }
-        try {
-            known.add(server, cert);
-        } catch (IOException e) {
-            throw new TrustSource.Problem("cannot store the certificate in " + known.file + ": " + e.getMessage(),
-                    "Choose a file you can write with --known-servers FILE.");
-        }
-        out.println("Stored it in " + known.file + " for " + server + "; connecting again with full chain and host-name checks.");
+        store(server, cert);
+        trust(cert, server);
+        out.println("Stored it in " + knownServersFile + " for " + server + "; connecting again with full chain and "
+                + "host-name checks.");
         return true;
     }
 
-    /** Names why the handshake failed, from the certificate check's own exception when there was one. */
-    private int handshakeFailed(SSLHandshakeException e, String server) {
-        X509Certificate[] chain = checker.chain();
-        Throwable problem = checker.failure() != null ? checker.failure() : e;
-        if (problem instanceof RecordingTrustManager.CertificateChangedException changed) {
-            return fail(NOT_TRUSTED, e, "the certificate of " + server + " has CHANGED since you trusted it: possible "
-                    + "man-in-the-middle attack! Stored: SHA-256 " + Certificates.sha256Fingerprint(changed.stored)
-                    + "; now: SHA-256 " + Certificates.sha256Fingerprint(chain[0]) + ".",
-                    "Only if the server really has a new certificate (e.g. ./certgen.sh --force), remove the entry "
-                    + "\"# " + server + " ...\" and its PEM block from " + knownServersFile + ", then connect again.");
+    /** Why the certificate check failed, as the checker found it; or, if it passed, what else ended the handshake. */
+    private int handshakeFailed(SSLHandshakeException e, String server) throws GeneralSecurityException {
+        X509Certificate[] chain = checker.chain;
+        if (checker.problem == null) {
+            String alert = jdkFact(RECEIVED_ALERT, e), offered = String.join(", ", tlsVersions);
+            if ("protocol_version".equals(alert)) {
+                return fail(PROTOCOL, e, "no TLS version in common with " + server + ": this client offers " + offered
+                        + ".", "Upgrade the server; or offer other versions with --tls (1.0 and 1.1 are obsolete).");
+            }
+            if (e.getCause() instanceof EOFException) {
+                return fail(LOST, e, "the server closed the connection during the TLS handshake.",
+                        "It may not accept what this client offers (TLS " + offered + "): see the server's log.");
+            }
+            return fail(PROTOCOL, e, "the TLS handshake with " + server + " failed" + (alert != null ? ": the server "
+                    + "sent the alert " + alert : "") + ".", "See the server's log; --debug shows the handshake.");
         }
-        X509Certificate expired = outOfDate(chain);
-        if (has(problem, CertificateExpiredException.class) || has(problem, CertificateNotYetValidException.class)) {
-            if (expired == null) expired = chain[0];
-            boolean early = expired.getNotBefore().after(new Date());
-            return fail(EXPIRED, e, (expired == chain[0] ? "the server's certificate " : "the certificate " + expired.getSubjectX500Principal() + " in the chain ")
-                    + (early ? "is not valid yet" : "has expired") + ": valid from " + CertificateReport.date(expired.getNotBefore())
-                    + " to " + CertificateReport.date(expired.getNotAfter()) + " (now: " + CertificateReport.date(new Date()) + ").",
-                    early ? "Check this computer's clock, or make a certificate valid from now: ./certgen.sh --force"
-                          : "Make a new certificate (./certgen.sh --force) and restart the server.");
-        }
-        if (RecordingTrustManager.untrusted(problem)) return untrusted(e, chain);
-        String message = String.valueOf(problem.getMessage());
-        if (checker.failure() != null && message.matches("(?s).*(No subject alternative|No name matching).*")) {
-            List<String> names = Certificates.subjectAltNames(chain[0]);
-            return fail(NAME_MISMATCH, e, "the certificate is not valid for the name you dialled: " + host + ". It is valid for: "
-                    + (names.isEmpty() ? "(no subject alternative names; the CN " + chain[0].getSubjectX500Principal() + " does not count)" : String.join(", ", names)) + ".",
-                    "Connect with one of those names, or make a certificate for this one: ./certgen.sh --force --name " + host);
-        }
-        if (checker.failure() != null) {
-            return fail(NOT_TRUSTED, e, "the server's certificate was rejected: " + message,
-                    "Check the certificate chain the server sends (run with --debug to see the JDK's reasons).");
-        }
-        if (has(e, EOFException.class)) {
-            return fail(CONNECTION_LOST, e, "the server closed the connection during the TLS handshake.",
-                    "It may not accept what this client offers (TLS " + String.join(", ", tlsVersions) + "): see the server's log.");
-        }
-        return notTls(e, server);
+        return switch (checker.problem) {
+            case CHANGED -> fail(NOT_TRUSTED, e, "the certificate of " + server + " has CHANGED since you trusted it: "
+                    + "possible man-in-the-middle attack! Stored: SHA-256 " + fingerprint(checker.stored) + "; now: "
+                    + "SHA-256 " + fingerprint(chain[0]) + ".", "Only if the server really has a new certificate (e.g. "
+                    + "./certgen.sh --force), remove the entry \"# " + server + " ...\" and its PEM block from "
+                    + knownServersFile + ", then connect again.");
+            case OUT_OF_DATE -> outOfDate(e, chain);
+            case WRONG_NAME -> fail(NAME_MISMATCH, e, "the certificate is not valid for the name you dialled: " + host
+                    + ". It is valid for: " + subjectAltNames(chain[0]) + ".", "Connect with one of those names, or "
+                    + "make a certificate for this one: ./certgen.sh --force --name " + host);
+            default -> untrusted(e, chain);
+        };
     }
 
     /** "PKIX path building failed", translated: which certificate, why not trusted, and how to trust it. */
-    private int untrusted(SSLHandshakeException e, X509Certificate[] chain) {
+    private int untrusted(SSLHandshakeException e, X509Certificate[] chain) throws GeneralSecurityException {
         X509Certificate top = chain[chain.length - 1];
-        String which = "the server's certificate " + chain[0].getSubjectX500Principal() + " ("
-                + (CertificateReport.isSelfSigned(chain[0]) ? "self-signed" : "issued by " + chain[0].getIssuerX500Principal()
-                + (chain.length > 1 ? ", chain ending at " + top.getSubjectX500Principal() : "")) + ", SHA-256 fingerprint " + Certificates.sha256Fingerprint(chain[0]) + ")";
-        String fix = "To trust it, compare that fingerprint with the one the server printed at start, then connect with "
-                + "--trust FILE (its certificate, e.g. --trust certs/server.crt) or answer yes at the prompt (--trust-new ask).";
-        if (checker.notOfferable() != null) {
-            fix = "It cannot be trusted here anyway: " + checker.notOfferable().getMessage();
-        }
-        String sameName = "";
-        for (X509Certificate anchor : trust.anchors()) {
-            if (anchor.getSubjectX500Principal().equals(top.getIssuerX500Principal())) {
-                sameName = " (it trusts a DIFFERENT certificate with the same name: was the server's certificate re-made?)";
-            }
-        }
+        String which = "the server's certificate " + chain[0].getSubjectX500Principal() + " (" + (selfSigned(chain[0])
+                ? "self-signed" : "issued by " + chain[0].getIssuerX500Principal() + (chain.length > 1
+                ? ", chain ending at " + top.getSubjectX500Principal() : "")) + ", SHA-256 fingerprint "
+                + fingerprint(chain[0]) + ")";
+        boolean sameName = anchors.stream().anyMatch(anchor -> anchor.getSubjectX500Principal()
+                .equals(top.getIssuerX500Principal()));
+        String fix = switch (checker.problem) {
+            case UNTRUSTED_WRONG_NAME -> "It cannot be trusted here anyway: it is not valid for the name you dialled, "
+                    + host + " (it is valid for: " + subjectAltNames(chain[0]) + ").";
+            case UNTRUSTED_CHAIN -> "It cannot be trusted here anyway: its chain fails even from its own root.";
+            default -> "To trust it, compare that fingerprint with the one the server printed at start, then connect "
+                    + "with --trust FILE (e.g. --trust certs/server.crt) or answer yes at the prompt "
+                    + "(--trust-new ask).";
+        };
         return fail(NOT_TRUSTED, e, "not trusted: " + which + " is not signed by anything in the trust source: "
-                + trust.description() + sameName + ".", fix);
+                + trustSource + (sameName ? " (it trusts a DIFFERENT certificate with the same name: was the server's "
+                + "certificate made again?)" : "") + ".", fix);
+    }
+
+    private int outOfDate(SSLHandshakeException e, X509Certificate[] chain) {
+        X509Certificate cert = Arrays.stream(chain).filter(c -> !c.getNotAfter().after(new Date())
+                || c.getNotBefore().after(new Date())).findFirst().orElse(chain[0]);
+        boolean early = cert.getNotBefore().after(new Date());
+        Path folder = trustFiles.size() == 1 ? trustFiles.get(0).getParent() : null;   // the set that needs renewing
+        boolean lab = folder == null || folder.equals(Path.of("certs"));
+        String certgen = "./certgen.sh --force" + (lab ? "" : " --out " + folder);
+        return fail(EXPIRED, e, (cert == chain[0] ? "the server's certificate " : "the certificate "
+                + cert.getSubjectX500Principal() + " in the chain ") + (early ? "is not valid yet" : "has expired")
+                + ": valid from " + date(cert.getNotBefore()) + " to " + date(cert.getNotAfter()) + " (now: "
+                + date(new Date()) + ").", early ? "Check this computer's clock, or make a certificate valid from now: "
+                + certgen : "Make a new certificate (" + certgen + ") and restart the server.");
     }
 
     private int timedOut(SocketTimeoutException e, String server) {
         return switch (stage) {
-            case "connect" -> fail(CANNOT_CONNECT, e, "no answer from " + server + " within " + timeoutSeconds + " s (connect timeout).",
+            case "connect" -> fail(CANNOT_CONNECT, e, "no answer from " + server + " within " + timeoutSeconds + " s.",
                     "Is the address right and reachable? A firewall may be dropping the connection.");
-            case "handshake" -> fail(PROTOCOL, e, server + " accepted the connection but did not answer the TLS handshake within "
-                    + timeoutSeconds + " s.", "Is it a TLS server? A plain TCP server waits for text and never answers a ClientHello.");
-            default -> fail(CONNECTION_LOST, e, "no echo from " + server + " within " + timeoutSeconds + " s.",
+            case "handshake" -> fail(PROTOCOL, e, server + " accepted the connection but did not answer the TLS "
+                    + "handshake within " + timeoutSeconds + " s.", "Is it a TLS server? A plain TCP server waits for "
+                    + "text and never answers a ClientHello.");
+            default -> fail(LOST, e, "no echo from " + server + " within " + timeoutSeconds + " s.",
                     "Is the server still running? Try a longer --timeout.");
         };
     }
 
-    private int notTls(SSLException e, String server) {
-        String message = String.valueOf(e.getMessage());
-        if (message.contains("protocol_version") || message.contains("No appropriate protocol")) {
-            return fail(PROTOCOL, e, "no TLS version in common with " + server + ": this client offers "
-                    + String.join(", ", tlsVersions) + " (" + message + ").",
-                    "Upgrade the server; or offer other versions with --tls (1.0 and 1.1 are obsolete and insecure).");
-        }
-        if (message.contains("Unsupported or unrecognized SSL message") || message.contains("Unexpected handshake message")) {
-            return fail(PROTOCOL, e, server + " is not speaking TLS (its first bytes were not a TLS server hello).",
-                    "Is it a plain TCP server (e.g. last week's echo server)? Use the TLS server's port.");
-        }
-        return fail(PROTOCOL, e, "the TLS handshake with " + server + " failed: " + message,
-                "Run with --debug to see the JDK's handshake log.");
-    }
-
-    /** TLS 1.3 and 1.2 by default; "1.0"/"1.1" only by explicit choice, with the JDK's ban lifted for this run. */
-    private String[] protocols() {
-        List<String> protocols = new ArrayList<>();
-        for (String version : tlsVersions) {
-            String v = version.strip().replaceFirst("(?i)^TLSv?", "");
-            protocols.add(switch (v) {
-                case "1.3", "1.2", "1.1" -> "TLSv" + v;
-                case "1.0", "1" -> "TLSv1";
-                default -> throw new ParameterException(spec.commandLine(), "--tls: unknown TLS version '" + version + "' (use 1.3, 1.2, 1.1 or 1.0)");
-            });
-        }
-        if (port < 1 || port > 65535) throw new ParameterException(spec.commandLine(), "PORT must be 1-65535, not " + port);
-        if (timeoutSeconds < 1) throw new ParameterException(spec.commandLine(), "--timeout must be at least 1 second");
-        if (sniName() != null) {
-            try {
-                new SNIHostName(sniName());
-            } catch (IllegalArgumentException e) {
-                throw new ParameterException(spec.commandLine(), "HOST '" + host + "' is neither a host name nor an IP address");
-            }
-        }
-        if (protocols.contains("TLSv1") || protocols.contains("TLSv1.1")) allowLegacyVersions();
-        return protocols.toArray(String[]::new);
-    }
+    enum Problem { CHANGED, OUT_OF_DATE, WRONG_NAME, UNTRUSTED, UNTRUSTED_WRONG_NAME, UNTRUSTED_CHAIN }
 
     /**
-     * The JDK disables TLS 1.0/1.1 (RFC 8996) in the security property jdk.tls.disabledAlgorithms, which JSSE reads
-     * once when it starts: so it is changed here, before the first SSLContext, for this run only.
+     * The client's trust manager: the JDK's PKIX one does every real check (chain, signatures, and given the socket,
+     * the host name). Around it: remember the chain (so a failed handshake can still show it), refuse a certificate
+     * that changed since it was stored, check every certificate's dates (PKIX skips a trust anchor's, and the lab's
+     * self-signed certificate IS the anchor), and on failure let the JDK itself tell which check failed.
      */
-    private void allowLegacyVersions() {
-        List<String> kept = new ArrayList<>();
-        for (String entry : Security.getProperty("jdk.tls.disabledAlgorithms").split(",")) {
-            if (!entry.strip().matches("TLSv1(\\.1)?")) kept.add(entry.strip());
+    static final class Checker extends X509ExtendedTrustManager {
+        final X509ExtendedTrustManager pkix;
+        final X509Certificate stored;
+        X509Certificate[] chain;
+        Problem problem;
+
+        Checker(X509ExtendedTrustManager pkix, X509Certificate stored) {
+            this.pkix = pkix;
+            this.stored = stored;
         }
-        Security.setProperty("jdk.tls.disabledAlgorithms", String.join(", ", kept));
-        err.println("warning: TLS 1.0 and 1.1 are obsolete and insecure; allowed for this run only.");
+
+        @Override public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
+            this.chain = chain.clone();
+            if (stored != null && !stored.equals(chain[0])) {
+                problem = Problem.CHANGED;
+                throw new CertificateException("the server's certificate differs from the one stored for it");
+            }
+            try {
+                for (X509Certificate cert : chain) cert.checkValidity();
+            } catch (CertificateException e) {
+                problem = Problem.OUT_OF_DATE;
+                throw e;
+            }
+            try {
+                pkix.checkServerTrusted(chain, authType, socket);
+            } catch (CertificateException e) {
+                // Without the socket the JDK checks all but the host name; trusting the chain's own root shows
+                // whether the prompt could fix it. So the JDK's own rules decide, never a match on its message.
+                X509ExtendedTrustManager ownRoot = pkix(List.of(chain[chain.length - 1]));
+                problem = passes(pkix, chain, authType, null) ? Problem.WRONG_NAME
+                        : passes(ownRoot, chain, authType, socket) ? Problem.UNTRUSTED
+                        : passes(ownRoot, chain, authType, null) ? Problem.UNTRUSTED_WRONG_NAME
+                        : Problem.UNTRUSTED_CHAIN;
+                throw e;
+            }
+        }
+
+        private static boolean passes(X509ExtendedTrustManager trust, X509Certificate[] chain, String authType,
+                Socket socket) {
+            try {
+                if (socket == null) trust.checkServerTrusted(chain, authType);
+                else trust.checkServerTrusted(chain, authType, socket);
+                return true;
+            } catch (CertificateException e) {
+                return false;
+            }
+        }
+
+        @Override public X509Certificate[] getAcceptedIssuers() { return pkix.getAcceptedIssuers(); }
+        // A client on sockets only checks servers on sockets: the other checks are never called.
+        private static UnsupportedOperationException notOnSockets() { return new UnsupportedOperationException(); }
+        @Override public void checkServerTrusted(X509Certificate[] c, String a) { throw notOnSockets(); }
+        @Override public void checkServerTrusted(X509Certificate[] c, String a, SSLEngine e) { throw notOnSockets(); }
+        @Override public void checkClientTrusted(X509Certificate[] c, String a) { throw notOnSockets(); }
+        @Override public void checkClientTrusted(X509Certificate[] c, String a, Socket s) { throw notOnSockets(); }
+        @Override public void checkClientTrusted(X509Certificate[] c, String a, SSLEngine e) { throw notOnSockets(); }
     }
 
-    /** Host-name checking always on (raw JSSE sockets skip it!), SNI for host names, the chosen TLS versions. */
-    private SSLParameters parameters(String[] protocols) {
-        SSLParameters parameters = new SSLParameters();
-        parameters.setProtocols(protocols);
-        parameters.setEndpointIdentificationAlgorithm("HTTPS");
-        if (sniName() != null) parameters.setServerNames(List.of(new SNIHostName(sniName())));
-        return parameters;
+    /** The JDK's PKIX trust manager over these anchors. It copies them now: trusting one more needs a new one. */
+    static X509ExtendedTrustManager pkix(List<X509Certificate> anchors) {
+        try {
+            KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+            store.load(null, null);
+            for (int i = 0; i < anchors.size(); i++) store.setCertificateEntry("anchor" + i, anchors.get(i));
+            TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX");
+            factory.init(store);
+            return (X509ExtendedTrustManager) factory.getTrustManagers()[0];
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("every JDK makes an in-memory PKIX trust manager", e);
+        }
+    }
+
+    // Trust sources below: the --trust files, the lab's certificate, the JDK's cacerts, the known-servers file.
+
+    /** A trust file that is missing, unreadable, empty or holds no certificate (exit 9). */
+    static final class TrustProblem extends Exception {
+        final String fix;
+
+        TrustProblem(String message, String fix) {
+            super(message);
+            this.fix = fix;
+        }
+
+        TrustProblem(String message) {
+            this(message, "Give a PEM certificate file (e.g. --trust certs/server.crt) or a PKCS12/JKS trust store.");
+        }
+    }
+
+    /** --trust files, else certs/server.crt here (the lab's), else the JDK's cacerts, as Python uses the system's. */
+    private void loadTrust() throws TrustProblem, GeneralSecurityException {
+        Path lab = Path.of("certs", "server.crt");
+        List<Path> files = !trustFiles.isEmpty() ? trustFiles : Files.exists(lab) ? List.of(lab) : List.of();
+        for (Path file : files) anchors.addAll(readTrustFile(file));
+        if (files.isEmpty()) {
+            TrustManagerFactory jdk = TrustManagerFactory.getInstance("PKIX");
+            jdk.init((KeyStore) null);
+            anchors.addAll(List.of(((X509TrustManager) jdk.getTrustManagers()[0]).getAcceptedIssuers()));
+        }
+        trustSource = anchors.size() + (anchors.size() == 1 ? " certificate" : " certificates") + " from "
+                + (files.isEmpty() ? "the JDK's default trust store (cacerts)" : String.join(", ",
+                files.stream().map(Path::toString).toList()) + (trustFiles.isEmpty() ? " (the lab's default)" : ""));
+    }
+
+    private void trust(X509Certificate stored, String server) {
+        anchors.add(stored);
+        trustSource += ", plus the certificate stored for " + server + " in " + knownServersFile;
+    }
+
+    /** PEM (or DER) certificates, else a PKCS12/JKS trust store, opened with --trust-password-file if given. */
+    private List<X509Certificate> readTrustFile(Path file) throws TrustProblem {
+        if (!Files.isRegularFile(file)) throw new TrustProblem("trust file " + file + " does not exist.");
+        if (!Files.isReadable(file)) throw new TrustProblem("trust file " + file + " is not readable (permissions?).");
+        char[] password = null;
+        try {
+            if (Files.size(file) == 0) throw new TrustProblem("trust file " + file + " is empty.");
+            List<X509Certificate> certs = certificates(Files.readAllBytes(file));
+            if (!certs.isEmpty()) return certs;
+            if (trustPasswordFile != null) password = Files.readString(trustPasswordFile).strip().toCharArray();
+            KeyStore store = KeyStore.getInstance(file.toFile(), password);   // the type (PKCS12, JKS) from the content
+            for (String alias : Collections.list(store.aliases())) {
+                if (store.getCertificate(alias) instanceof X509Certificate cert) certs.add(cert);
+            }
+            if (certs.isEmpty()) throw new TrustProblem("trust file " + file + " holds no certificates.");
+            return certs;
+        } catch (NoSuchFileException e) {
+            throw new TrustProblem("password file " + trustPasswordFile + " does not exist.");
+        } catch (IOException | GeneralSecurityException e) {
+            throw new TrustProblem("trust file " + file + " is neither PEM certificates nor a readable PKCS12/JKS "
+                    + "trust store" + (password == null ? " (with a password? --trust-password-file)" : "."));
+        }
+    }
+
+    /** The certificate stored for host:port in the known-servers file (like ssh's known_hosts), or null. */
+    private X509Certificate knownServer(String server) throws TrustProblem {
+        if (!Files.exists(knownServersFile)) return null;
+        try {
+            List<String> lines = Files.readAllLines(knownServersFile, StandardCharsets.UTF_8);
+            for (int i = 0; i < lines.size(); i++) {
+                if (!lines.get(i).startsWith("# " + server + " ")) continue;
+                StringBuilder pem = new StringBuilder();
+                for (int j = i + 1; j < lines.size() && !lines.get(j).startsWith("#"); j++) {
+                    pem.append(lines.get(j)).append('\n');
+                }
+                List<X509Certificate> certs = certificates(pem.toString().getBytes(StandardCharsets.US_ASCII));
+                if (certs.size() != 1) throw new IOException("no certificate under the entry for " + server);
+                return certs.get(0);
+            }
+            return null;
+        } catch (IOException e) {
+            throw new TrustProblem("known-servers file " + knownServersFile + " cannot be read, or its entry for "
+                    + server + " holds no certificate.", "Fix or remove that entry, or use --known-servers FILE.");
+        }
+    }
+
+    /** Appends the certificate under its host:port; the folder and the file are the owner's only, as ssh's are. */
+    private void store(String server, X509Certificate cert) throws TrustProblem, GeneralSecurityException {
+        try {
+            boolean posix = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+            Path folder = knownServersFile.toAbsolutePath().getParent();
+            if (!Files.isDirectory(folder)) {
+                Files.createDirectories(folder);
+                if (posix) Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwx------"));
+            }
+            if (!Files.exists(knownServersFile)) {
+                Files.writeString(knownServersFile, "");
+                if (posix) Files.setPosixFilePermissions(knownServersFile,
+                        PosixFilePermissions.fromString("rw-------"));
+            }
+            Files.writeString(knownServersFile, "# " + server + " SHA-256 " + fingerprint(cert) + " added "
+                    + Instant.now().truncatedTo(ChronoUnit.SECONDS) + "\n-----BEGIN CERTIFICATE-----\n"
+                    + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(cert.getEncoded())
+                    + "\n-----END CERTIFICATE-----\n", StandardCharsets.US_ASCII, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new TrustProblem("cannot store the certificate in " + knownServersFile + ".",
+                    "Choose a file you can write with --known-servers FILE.");
+        }
+    }
+
+    // Command-line polish below: checks, wording, formatting. The TLS steps are all above.
+
+    /** TLS 1.3 and 1.2 by default; "1.0"/"1.1" only by explicit choice, with the JDK's ban lifted for this run. */
+    private String[] checkOptions() {
+        List<String> names = new ArrayList<>();
+        for (String version : tlsVersions) {
+            String number = version.strip().replaceFirst("(?i)^tlsv?", "");
+            if (!number.matches("1(\\.[0-3])?")) throw usage("--tls: unknown TLS version '" + version + "' (1.0-1.3)");
+            names.add(number.equals("1") || number.equals("1.0") ? "TLSv1" : "TLSv" + number);
+        }
+        if (port < 1 || port > 65535) throw usage("PORT must be 1-65535, not " + port);
+        if (timeoutSeconds < 1) throw usage("--timeout must be at least 1 second");
+        try {
+            if (sniName() != null) new SNIHostName(sniName());
+        } catch (IllegalArgumentException e) {
+            throw usage("HOST '" + host + "' is neither a host name nor an IP address");
+        }
+        if (names.contains("TLSv1") || names.contains("TLSv1.1")) {
+            // The JDK switches TLS 1.0/1.1 off in jdk.tls.disabledAlgorithms, read once, when JSSE starts.
+            String disabled = Security.getProperty("jdk.tls.disabledAlgorithms");
+            Security.setProperty("jdk.tls.disabledAlgorithms", disabled.replaceAll("TLSv1(\\.1)?\\s*,\\s*", ""));
+            err.println("warning: TLS 1.0 and 1.1 are obsolete and insecure; allowed for this run only.");
+        }
+        return names.toArray(String[]::new);
     }
 
     /** SNI carries host names only, never IP addresses (RFC 6066). */
     private String sniName() {
-        boolean ipAddress = host.contains(":") || host.matches("\\d{1,3}(\\.\\d{1,3}){3}");
-        return ipAddress ? null : host;
+        return host.contains(":") || host.matches("\\d{1,3}(\\.\\d{1,3}){3}") ? null : host;
     }
 
-    private void printSession(SSLSocket socket) {
-        SSLSession session = socket.getSession();
-        out.println("Session:");
-        out.println("  TLS version: " + session.getProtocol());
-        out.println("  Cipher suite: " + session.getCipherSuite());
-        out.println("  Peer: " + KnownServers.key(host, port) + " (" + socket.getInetAddress().getHostAddress() + ")");
-        out.println("  SNI sent: " + (sniName() != null ? sniName() : "none (" + host + " is an IP address)"));
-        out.println("  Host name checked: " + host);
-        out.println("  Trust source: " + trust.description());
+    // The fact only a JDK exception's message carries, read in this one place. The wording is the same from JDK 17
+    // to 25, which only adds "(alert_name) " in front: the alert the server sent.
+    static final Pattern RECEIVED_ALERT = Pattern.compile("Received fatal alert: (\\w+)");
+
+    static String jdkFact(Pattern fact, Throwable e) {
+        Matcher found = fact.matcher(String.valueOf(e.getMessage()));
+        return found.find() ? found.group(1) : null;
     }
 
-    /** The chain member whose dates are not valid now, or null. */
-    private static X509Certificate outOfDate(X509Certificate[] chain) {
-        if (chain == null) return null;
-        for (X509Certificate cert : chain) {
-            try {
-                cert.checkValidity();
-            } catch (CertificateExpiredException | CertificateNotYetValidException e) {
-                return cert;
+    static List<X509Certificate> certificates(byte[] pemOrDer) {
+        try {
+            List<X509Certificate> certs = new ArrayList<>();
+            var factory = CertificateFactory.getInstance("X.509");
+            for (var cert : factory.generateCertificates(new ByteArrayInputStream(pemOrDer))) {
+                certs.add((X509Certificate) cert);
             }
+            return certs;
+        } catch (CertificateException notCertificates) {
+            return new ArrayList<>();
         }
-        return null;
     }
 
-    private static boolean has(Throwable e, Class<? extends Throwable> type) {
-        for (Throwable t = e; t != null; t = t.getCause()) if (type.isInstance(t)) return true;
-        return false;
+    /** Issued by itself: the same name AND its own key verifies its signature (a same name alone proves nothing). */
+    static boolean selfSigned(X509Certificate cert) {
+        try {
+            cert.verify(cert.getPublicKey());
+            return cert.getSubjectX500Principal().equals(cert.getIssuerX500Principal());
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
+    }
+
+    static String subjectAltNames(X509Certificate cert) throws CertificateParsingException {
+        String[] types = {"otherName", "email", "DNS", "x400", "DirName", "ediParty", "URI", "IP", "RegisteredID"};
+        List<String> names = new ArrayList<>();
+        for (List<?> name : Objects.requireNonNullElse(cert.getSubjectAlternativeNames(), List.<List<?>>of())) {
+            names.add(types[(Integer) name.get(0)] + ":" + name.get(1));
+        }
+        return names.isEmpty() ? "(none)" : String.join(", ", names);
+    }
+
+    static String publicKey(PublicKey key) {
+        if (key instanceof RSAPublicKey rsa) return "RSA " + rsa.getModulus().bitLength() + " bits";
+        // The JDK's curve description starts with its standard name: "secp256r1 [NIST P-256,X9.62 prime256v1] (...)".
+        if (key instanceof ECPublicKey ec) return "EC " + ec.getParams().toString().split("[ \\[(]")[0] + " ("
+                + ec.getParams().getCurve().getField().getFieldSize() + " bits)";
+        return key.getAlgorithm();
+    }
+
+    static String keyUsage(boolean[] bits) {
+        String[] usages = {"digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment", "keyAgreement",
+            "keyCertSign", "cRLSign", "encipherOnly", "decipherOnly"};
+        List<String> names = new ArrayList<>();
+        for (int i = 0; bits != null && i < Math.min(bits.length, usages.length); i++) {
+            if (bits[i]) names.add(usages[i]);
+        }
+        return bits == null ? "(absent: any use)" : String.join(", ", names);
+    }
+
+    static String extendedKeyUsage(List<String> oids) {
+        Map<String, String> names = Map.of("1.3.6.1.5.5.7.3.1", "serverAuth", "1.3.6.1.5.5.7.3.2", "clientAuth",
+                "1.3.6.1.5.5.7.3.3", "codeSigning", "1.3.6.1.5.5.7.3.4", "emailProtection", "1.3.6.1.5.5.7.3.8",
+                "timeStamping", "1.3.6.1.5.5.7.3.9", "OCSPSigning", "2.5.29.37.0", "anyExtendedKeyUsage");
+        if (oids == null) return "(absent: any purpose)";
+        return String.join(", ", oids.stream().map(oid -> names.getOrDefault(oid, oid)).toList());
+    }
+
+    static String basicConstraints(int pathLength) {
+        if (pathLength < 0) return "not a CA";
+        return pathLength == Integer.MAX_VALUE ? "CA, no path length limit" : "CA, path length " + pathLength;
+    }
+
+    static String fingerprint(X509Certificate cert) throws GeneralSecurityException {
+        byte[] digest = MessageDigest.getInstance("SHA-256").digest(cert.getEncoded());
+        return HexFormat.ofDelimiter(":").withUpperCase().formatHex(digest);
+    }
+
+    static String date(Date date) {
+        return DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC)
+                .format(date.toInstant());
+    }
+
+    /** A terminal on stdin? Since JDK 22 there is a Console even when stdin is redirected, and isTerminal() tells. */
+    static boolean isTerminal(Console console) {
+        if (console == null) return false;
+        try {
+            return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
+        } catch (ReflectiveOperationException beforeJdk22) {
+            return true;   // until JDK 21, a Console exists only when stdin and stdout are a terminal
+        }
     }
 
     private BufferedReader input() {
         if (input == null) input = new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8));
         return input;
     }
+
+    private ParameterException usage(String message) { return new ParameterException(spec.commandLine(), message); }
 
     /** One or two plain lines on stderr, the stack trace only with --debug. */
     private int fail(int exitCode, Throwable cause, String what, String fix) {
@@ -437,10 +670,15 @@ public class client implements Callable<Integer> {
         return exitCode;
     }
 
-    /** Anything not foreseen above: one line, exit 1 (picocli's IExecutionExceptionHandler). */
-    static int unexpected(Exception e, CommandLine commandLine, CommandLine.ParseResult parsed) {
-        commandLine.getErr().println("error: unexpected " + e + " (run with --debug for the stack trace)");
-        if (parsed.hasMatchedOption("--debug")) e.printStackTrace(commandLine.getErr());
-        return CommandLine.ExitCode.SOFTWARE;
+    /** How main runs this command, tests too: a usage error in two lines, any other surprise in one. */
+    static CommandLine commandLine(client command) {
+        return new CommandLine(command).setParameterExceptionHandler((e, args) -> {
+            e.getCommandLine().getErr().println("error: " + e.getMessage() + "\nTry './jbang client.java --help'.");
+            return ExitCode.USAGE;
+        }).setExecutionExceptionHandler((e, commandLine, parsed) -> {
+            commandLine.getErr().println("error: unexpected " + e + " (run with --debug for the stack trace)");
+            if (parsed.hasMatchedOption("--debug")) e.printStackTrace(commandLine.getErr());
+            return ExitCode.SOFTWARE;
+        });
     }
 }

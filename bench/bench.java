@@ -1,7 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
-//SOURCES ../lib/Certificates.java
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -12,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -330,7 +330,12 @@ public class bench implements Callable<Integer> {
 
         Client(Config config) throws IOException, GeneralSecurityException {
             this.config = config;
-            List<X509Certificate> certificates = Certificates.readCertificates(config.trust());
+            List<X509Certificate> certificates = new ArrayList<>();
+            try (var in = Files.newInputStream(config.trust())) {
+                for (var cert : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                    certificates.add((X509Certificate) cert);
+                }
+            }
             if (certificates.isEmpty()) throw new IOException("no certificate in " + config.trust());
             KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
             store.load(null, null);

@@ -39,7 +39,7 @@ class AuditTest {
         String testssl = testssl();
         if (testssl == null) return;  // each test then reports itself skipped
         Path certs = Lab.certs(dir);
-        X509Certificate cert = Certificates.readCertificates(certs.resolve("server.crt")).get(0);
+        X509Certificate cert = TestCerts.read(certs.resolve("server.crt"));
         selfSigned = cert.getIssuerX500Principal().equals(cert.getSubjectX500Principal());
         server = new Peers.OurServer(dir, certs);
         Path csv = dir.resolve("testssl.csv");

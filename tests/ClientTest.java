@@ -13,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -64,8 +66,8 @@ class ClientTest {
         StringWriter out = new StringWriter(), err = new StringWriter();
         List<String> all = new ArrayList<>(List.of(args));
         if (!all.contains("--known-servers")) all.addAll(List.of("--known-servers", dir.resolve("unused-known.pem").toString()));
-        int exit = new CommandLine(c).setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
-                .setExecutionExceptionHandler(client::unexpected).execute(all.toArray(String[]::new));
+        int exit = client.commandLine(c).setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
+                .execute(all.toArray(String[]::new));
         return new Run(exit, out.toString(), err.toString());
     }
 
@@ -117,10 +119,11 @@ class ClientTest {
             assertTrue(serial.find(), openssl);
             assertTrue(run.out().contains("  Serial number: " + serial.group(1).replaceFirst("^0+(?=.)", "") + "\n"), run.toString());
 
-            X509Certificate cert = Certificates.readCertificates(good.resolve("server.crt")).get(0);
+            X509Certificate cert = TestCerts.read(good.resolve("server.crt"));
             for (String line : List.of("  Subject: CN=localhost\n", "  Issuer: CN=localhost (self-signed)\n",
                     "  Subject alternative names: DNS:localhost, IP:127.0.0.1, IP:0:0:0:0:0:0:0:1\n",
-                    "  Not after: " + CertificateReport.date(cert.getNotAfter()) + " (36", "  Version: 3\n",
+                    "  Not after: " + DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC)
+                            .format(cert.getNotAfter().toInstant()) + " (36", "  Version: 3\n",
                     "  Public key: EC secp256r1 (256 bits)\n", "  Signature algorithm: SHA256withECDSA\n",
                     "Chain sent by the server (1 certificate, server first):\n  [0] CN=localhost (self-signed)\n",
                     "Session:\n  TLS version: TLSv1.3\n  Cipher suite: TLS_", "  Peer: localhost:" + server.port + " (127.0.0.1)\n")) {
@@ -145,9 +148,9 @@ class ClientTest {
 
     @Test void refusesAnUntrustedSelfSignedCertificate() throws Exception {
         try (var server = TestTlsServer.serving(good)) {
-            X509Certificate cert = Certificates.readCertificates(good.resolve("server.crt")).get(0);
+            X509Certificate cert = TestCerts.read(good.resolve("server.crt"));
             Run run = client("localhost", "" + server.port, "--trust", crt(other), "--message", "x");
-            assertRefused(run, 4, "not trusted", "self-signed", Certificates.sha256Fingerprint(cert), crt(other), "--trust");
+            assertRefused(run, 4, "not trusted", "self-signed", TestCerts.fingerprint(cert), crt(other), "--trust");
         }
     }
 

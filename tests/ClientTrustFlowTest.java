@@ -49,8 +49,8 @@ class ClientTrustFlowTest {
     @Test void yesStoresTheCertificateAndTheSameRunConnectsThenLaterRunsTrustItSilently() throws Exception {
         Path known = dir.resolve("flow/known_servers.pem");
         try (var server = TestTlsServer.serving(lab)) {
-            X509Certificate cert = Certificates.readCertificates(lab.resolve("server.crt")).get(0);
-            String fingerprint = Certificates.sha256Fingerprint(cert);
+            X509Certificate cert = TestCerts.read(lab.resolve("server.crt"));
+            String fingerprint = TestCerts.fingerprint(cert);
             ClientTest.Run first = client("", false, "localhost", "" + server.port, "--trust", unrelated(),
                     "--known-servers", known.toString(), "--trust-new", "yes", "--message", "first");
             assertEquals(0, first.exit(), first.toString());
@@ -62,7 +62,7 @@ class ClientTrustFlowTest {
 
             String stored = Files.readString(known);
             assertTrue(stored.startsWith("# localhost:" + server.port + " SHA-256 " + fingerprint + " added "), stored);
-            assertEquals(cert, Certificates.readCertificates(known).get(0));
+            assertEquals(cert, TestCerts.read(known));
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(known)));
             assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(known.getParent())));
 
@@ -107,7 +107,9 @@ class ClientTrustFlowTest {
         Path known = dir.resolve("changed/known_servers.pem");
         try (var server = TestTlsServer.serving(lab)) {
             // As if the user had accepted a different certificate for this host:port earlier.
-            new KnownServers(known).add("localhost:" + server.port, Certificates.readCertificates(other.resolve("server.crt")).get(0));
+            Files.createDirectories(known.getParent());
+            Files.writeString(known, "# localhost:" + server.port + " SHA-256 (as stored earlier) added 2026-01-01T00:00:00Z\n"
+                    + Files.readString(other.resolve("server.crt")));
             ClientTest.Run run = client("", false, "localhost", "" + server.port, "--trust", lab.resolve("server.crt").toString(),
                     "--known-servers", known.toString(), "--trust-new", "yes", "--message", "x");
             ClientTest.assertRefused(run, 4, "has CHANGED", "man-in-the-middle", "remove the entry \"# localhost:" + server.port,

@@ -228,7 +228,7 @@ class InteropTest {
             Path[] sets = certificateSets(dir);
             lab = sets[0];
             other = sets[1];
-            labFingerprint = Certificates.sha256Fingerprint(Certificates.readCertificates(lab.resolve("server.crt")).get(0));
+            labFingerprint = TestCerts.fingerprint(TestCerts.read(lab.resolve("server.crt")));
             // Compiled (and its dependencies fetched) now, so no test pays for it and the run inside a network
             // namespace, which has no route to any repository, finds it ready.
             Lab.Result r = Lab.jbang(dir, Duration.ofMinutes(3), "build", Lab.ROOT.resolve("client.java").toString());

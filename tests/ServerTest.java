@@ -62,7 +62,7 @@ class ServerTest {
     static SSLContext trusting(Path certificate) throws Exception {
         KeyStore trusted = KeyStore.getInstance("PKCS12");
         trusted.load(null, null);
-        trusted.setCertificateEntry("lab", Certificates.readCertificates(certificate).get(0));
+        trusted.setCertificateEntry("lab", TestCerts.read(certificate));
         TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         trust.init(trusted);
         SSLContext context = SSLContext.getInstance("TLS");
@@ -71,8 +71,8 @@ class ServerTest {
     }
 
     /** An in-process server on a free port, its log captured. */
-    record Running(server.EchoServer server, int port, StringWriter log) implements AutoCloseable {
-        @Override public void close() { server.close(); }
+    record Running(server server, int port, StringWriter log) implements AutoCloseable {
+        @Override public void close() { server.stop(); }
 
         String awaitLog(String text) throws InterruptedException {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
@@ -91,8 +91,7 @@ class ServerTest {
         server command = new server();
         new CommandLine(command).parseArgs(args.toArray(String[]::new));
         StringWriter log = new StringWriter();
-        server.EchoServer echoServer = command.newEchoServer(new PrintWriter(log, true));
-        return new Running(echoServer, echoServer.start(), log);
+        return new Running(command, command.start(new PrintWriter(log, true)), log);
     }
 
     static SSLSocket connect(int port, String... protocols) throws IOException {
@@ -358,8 +357,8 @@ class ServerTest {
             for (int i = 0; i < 1000; i++) {
                 connect(running.port()).close();
             }
-            // Idle workers end after the pool's keep-alive.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(server.WORKER_KEEP_ALIVE_SECONDS + 10);
+            // Each client has its own thread, which ends with its connection.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (threadsNamed(prefix) > baseline && System.nanoTime() < deadline) Thread.sleep(100);
             assertEquals(baseline, threadsNamed(prefix), "worker threads left");
             assertEquals(1000, running.server().served());
@@ -387,7 +386,7 @@ class ServerTest {
     /** Runs the command in-process as picocli would and returns its exit code and everything it printed. */
     static Lab.Result runInProcess(String... args) {
         StringWriter out = new StringWriter(), err = new StringWriter();
-        int exit = new CommandLine(new server()).setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true)).execute(args);
+        int exit = server.commandLine(new server()).setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true)).execute(args);
         return new Lab.Result(exit, out.toString(), err.toString());
     }
 
@@ -438,7 +437,7 @@ class ServerTest {
         // Run exactly as a student would, from a folder holding certs/ (certgen.sh's default), with no options but the port.
         try (var server = new Lab.Background(dir, Map.of(), Lab.withLauncher(Lab.ROOT.resolve("server.java").toString(), "--port", "0"))) {
             int port = Integer.parseInt(server.await("^Listening on 127\\.0\\.0\\.1:(\\d+) \\(TLSv1\\.3, TLSv1\\.2, wrap=listen\\)", Duration.ofMinutes(3)).group(1));
-            String fingerprint = Certificates.sha256Fingerprint(Certificates.readCertificates(certs.resolve("server.crt")).get(0));
+            String fingerprint = TestCerts.fingerprint(TestCerts.read(certs.resolve("server.crt")));
             server.await("SHA-256 fingerprint: " + fingerprint, Duration.ofSeconds(5));
             server.await("jbang client.java localhost " + port, Duration.ofSeconds(5));
             try (SSLSocket socket = connect(port)) {

@@ -1,4 +1,9 @@
 import java.io.IOException;
+import java.io.InputStream;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -14,6 +19,18 @@ import java.util.Map;
  */
 final class TestCerts {
     private TestCerts() {}
+
+    /** The first certificate in a PEM file. */
+    static X509Certificate read(Path pem) throws IOException, GeneralSecurityException {
+        try (InputStream in = Files.newInputStream(pem)) {
+            return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificates(in).iterator().next();
+        }
+    }
+
+    /** SHA-256 of the DER encoding in uppercase colon-hex, the form keytool and openssl print. */
+    static String fingerprint(X509Certificate cert) throws GeneralSecurityException {
+        return HexFormat.ofDelimiter(":").withUpperCase().formatHex(MessageDigest.getInstance("SHA-256").digest(cert.getEncoded()));
+    }
 
     /** Runs keytool in dir (English output, quick start) and fails the test if it fails. */
     static Lab.Result keytool(Path dir, String... args) {
