@@ -34,7 +34,8 @@ class WorkbookTest {
     private static final Path WORKBOOK = Lab.ROOT.resolve("workbook.md");
     private static final Duration COMMAND_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration SNIPPET_TIMEOUT = Duration.ofSeconds(60);
-    private static final Set<String> MARKS = Set.of("jshell", "should-fail", "output", "background", "stop", "from", "no-run");
+    private static final Set<String> MARKS = Set.of("jshell", "should-fail", "output", "background", "stop", "from", "no-run",
+            "edit", "tty");
 
     private static Path copy;
     private static FileLock lock;
@@ -71,6 +72,8 @@ class WorkbookTest {
         if (fence.has("background")) return "console background=" + fence.mark("background");
         if (fence.has("stop")) return "console stop=" + fence.mark("stop");
         if (fence.has("from")) return "quote from " + fence.mark("from");
+        if (fence.has("edit")) return "edit of " + fence.mark("edit");
+        if (fence.has("tty")) return "console at a terminal";
         if (fence.has("jshell")) return fence.has("should-fail") ? "jshell should-fail" : "jshell";
         return fence.has("output") ? "jshell output" : fence.language();
     }
@@ -88,6 +91,7 @@ class WorkbookTest {
         if (fence.has("background")) return () -> startInAnotherTerminal(fence);
         if (fence.has("stop")) return () -> stopTerminal(fence);
         if (fence.has("from")) return () -> quotedVerbatim(fence);
+        if (fence.has("edit")) return () -> Snippets.applyEdit(copy.resolve(fence.mark("edit")), fence.body());
         if (fence.has("jshell")) return () -> jshell(fence);
         if (fence.has("output")) return () -> snippetOutput(fence);
         return switch (fence.language()) {
@@ -102,7 +106,9 @@ class WorkbookTest {
         List<Snippets.Command> commands = Snippets.commands(fence);
         assertTrue(!commands.isEmpty(), "a console fence without a '$ ' command");
         for (Snippets.Command command : commands) {
-            Snippets.Ran ran = Snippets.bash(copy, command.text(), COMMAND_TIMEOUT);
+            Snippets.Ran ran = fence.has("tty")
+                    ? Snippets.atTerminal(copy, command.text(), fence.mark("tty").isEmpty() ? null : fence.mark("tty"), COMMAND_TIMEOUT)
+                    : Snippets.bash(copy, command.text(), COMMAND_TIMEOUT);
             String where = "line " + command.line() + ": $ " + command.text() + "\n";
             assertEquals(command.exit(), ran.exit(), () -> where + "exit status (mark an expected failure with '# exit N')\n"
                     + "output:\n" + ran.output());
@@ -134,11 +140,23 @@ class WorkbookTest {
     private static void jshell(Snippets.Fence fence) throws Exception {
         if (shell == null) shell = new Snippets.Shell(copy);
         lastSnippets = shell.run(String.join("\n", fence.body()), SNIPPET_TIMEOUT);
+        assertNoSecretIn(lastSnippets.echoes());
         if (fence.has("should-fail")) {
             assertTrue(lastSnippets.failure() != null, "marked should-fail, but every snippet worked; output:\n" + lastSnippets.output());
             assertTrue(lastSnippets.failedOnLast(), "only the last snippet of a should-fail fence may fail:\n" + lastSnippets.failure());
         } else if (lastSnippets.failure() != null) {
             fail(lastSnippets.failure());
+        }
+    }
+
+    /** The reader's jshell echoes every value it makes: the keystore's password must never be one of them. */
+    private static void assertNoSecretIn(String echoes) throws IOException {
+        Path passwordFile = copy.resolve("certs/server.pass");
+        if (!Files.exists(passwordFile)) return;
+        String password = Files.readString(passwordFile).strip();
+        String squashed = echoes.replaceAll("[\\s',{}]", "");   // char[48] { '4', 'b', ... } shows it too
+        if (echoes.contains(password) || squashed.contains(password)) {
+            fail("jshell would show the keystore password on the reader's screen:\n" + echoes);
         }
     }
 

@@ -277,6 +277,86 @@ final class Snippets {
         }
     }
 
+    // ---- Edits: a "diff edit=FILE" fence is a change the reader makes to FILE, hunk by hunk. ----
+
+    /**
+     * Applies the fence's hunks to {@code file}: lines starting with ' ' are context, '-' removed, '+' added (an empty
+     * line is an empty context line); "@@" lines separate hunks, and "--- "/"+++ " lines before the first hunk are
+     * headers. Each hunk's old lines must appear exactly once, after the previous hunk, as the reader would find them.
+     */
+    static void applyEdit(Path file, List<String> diff) throws IOException {
+        List<String> lines = new ArrayList<>(Files.readAllLines(file, StandardCharsets.UTF_8));
+        List<List<String>> hunks = new ArrayList<>();
+        for (String line : diff) {
+            if (line.startsWith("@@")) hunks.add(new ArrayList<>());
+            else if (hunks.isEmpty() && (line.startsWith("--- ") || line.startsWith("+++ "))) continue;
+            else if (hunks.isEmpty()) throw new AssertionError("a diff fence starts with an @@ line: " + line);
+            else hunks.get(hunks.size() - 1).add(line);
+        }
+        int from = 0;
+        for (List<String> hunk : hunks) {
+            List<String> before = new ArrayList<>(), after = new ArrayList<>();
+            for (String line : hunk) {
+                char kind = line.isEmpty() ? ' ' : line.charAt(0);
+                String text = line.isEmpty() ? "" : line.substring(1);
+                if (kind != '+' && kind != ' ' && kind != '-') throw new AssertionError("not a diff line: " + line);
+                if (kind != '+') before.add(text);
+                if (kind != '-') after.add(text);
+            }
+            int at = indexOf(lines, before, from);
+            if (at < 0) throw new AssertionError("this hunk's lines are not in " + file.getFileName() + ":\n  "
+                    + String.join("\n  ", before));
+            if (indexOf(lines, before, at + 1) >= 0) throw new AssertionError("this hunk matches twice in " + file.getFileName()
+                    + ": give it more context:\n  " + String.join("\n  ", before));
+            for (int i = 0; i < before.size(); i++) lines.remove(at);
+            lines.addAll(at, after);
+            from = at + after.size();
+        }
+        Files.writeString(file, String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
+    }
+
+    private static int indexOf(List<String> lines, List<String> part, int from) {
+        for (int i = Math.max(0, from); i + part.size() <= lines.size(); i++) {
+            if (lines.subList(i, i + part.size()).equals(part)) return i;
+        }
+        return -1;
+    }
+
+    /**
+     * Runs a command at a pseudo-terminal, as a reader types it: util-linux script(1) gives it a tty, and when the
+     * output ends in a question ("...? [y/N] "), {@code answer} is typed, echoed by the terminal as the reader sees it.
+     */
+    static Ran atTerminal(Path dir, String command, String answer, Duration timeout) throws IOException, InterruptedException {
+        Path transcript = Files.createTempFile("workbook-tty-", ".out");
+        try {
+            ProcessBuilder builder = builder(dir, "script -qefc " + shellQuote(command) + " /dev/null", transcript);
+            Process process = builder.start();
+            long deadline = System.nanoTime() + timeout.toNanos();
+            boolean answered = answer == null;
+            while (process.isAlive() && System.nanoTime() < deadline) {
+                if (!answered && Files.readString(transcript, StandardCharsets.UTF_8).stripTrailing().endsWith("]")) {
+                    process.getOutputStream().write((answer + "\n").getBytes(StandardCharsets.UTF_8));
+                    process.getOutputStream().flush();
+                    answered = true;
+                }
+                Thread.sleep(50);
+            }
+            if (process.isAlive()) {
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly().waitFor();
+                throw new AssertionError("still running after " + timeout + " at a terminal: " + command
+                        + "\noutput so far:\n" + Files.readString(transcript));
+            }
+            return new Ran(process.exitValue(), Files.readString(transcript, StandardCharsets.UTF_8).replace("\r", ""));
+        } finally {
+            Files.deleteIfExists(transcript);
+        }
+    }
+
+    private static String shellQuote(String text) {
+        return "'" + text.replace("'", "'\\''") + "'";
+    }
+
     // ---- JShell: a separate JVM started in the project copy, like `jshell` typed in the project folder. ----
 
     /** The imports the jshell tool makes at start (its DEFAULT startup); the API starts with none. */
@@ -301,12 +381,12 @@ final class Snippets {
         }
 
         /** The outcome of a fence: what it printed (as the jshell tool shows it) and the failure, if a snippet failed. */
-        record Outcome(String output, String failure, boolean failedOnLast) {}
+        record Outcome(String output, String failure, boolean failedOnLast, String echoes) {}
 
         /** Evaluates the fence snippet by snippet, stopping at the first one that is rejected or throws. */
         Outcome run(String code, Duration timeout) throws Exception {
             List<String> sources = split(code);
-            StringBuilder shown = new StringBuilder();
+            StringBuilder shown = new StringBuilder(), echoes = new StringBuilder();
             for (int i = 0; i < sources.size(); i++) {
                 String source = sources.get(i);
                 Future<List<SnippetEvent>> events = evaluator.submit(() -> shell.eval(source));
@@ -318,10 +398,16 @@ final class Snippets {
                     throw new AssertionError("snippet still running after " + timeout + ":\n" + source);
                 }
                 shown.append(takePrinted());
+                for (SnippetEvent event : result) {
+                    if (event.value() != null && event.causeSnippet() == null) echoes.append(echo(event)).append('\n');
+                }
                 String failure = failure(result);
-                if (failure != null) return new Outcome(shown.append(failure).toString(), "snippet " + source + "\n" + failure, i == sources.size() - 1);
+                if (failure != null) {
+                    return new Outcome(shown.append(failure).toString(), "snippet " + source + "\n" + failure,
+                            i == sources.size() - 1, echoes.toString());
+                }
             }
-            return new Outcome(shown.toString(), null, false);
+            return new Outcome(shown.toString(), null, false, echoes.toString());
         }
 
         private String takePrinted() {
@@ -330,6 +416,13 @@ final class Snippets {
                 printed.reset();
                 return text;
             }
+        }
+
+        /** What the jshell tool echoes for a snippet with a value: {@code name ==> value}. */
+        private static String echo(SnippetEvent event) {
+            String name = event.snippet() instanceof jdk.jshell.VarSnippet variable ? variable.name()
+                    : event.snippet() instanceof jdk.jshell.ExpressionSnippet expression ? expression.name() : "$";
+            return name + " ==> " + event.value();
         }
 
         /** The jshell tool's report of a rejected or throwing snippet, or null when it worked. */
