@@ -27,8 +27,8 @@ import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.function.Executable;
 
 /**
- * Runs workbook.md as a student follows it, one test per code fence in document order (the fence convention is the
- * comment at the top of workbook.md): in a copy of the project's files, with the real ./jbang launcher and caches.
+ * Runs workbook.md as a student follows it, one test per code fence in document order (the fence conventions are in
+ * tests/README.md): in a copy of the project's files, with the real ./jbang launcher and caches.
  */
 class WorkbookTest {
     private static final Path WORKBOOK = Lab.ROOT.resolve("workbook.md");
@@ -107,7 +107,7 @@ class WorkbookTest {
         assertTrue(!commands.isEmpty(), "a console fence without a '$ ' command");
         for (Snippets.Command command : commands) {
             Snippets.Ran ran = fence.has("tty")
-                    ? Snippets.atTerminal(copy, command.text(), fence.mark("tty").isEmpty() ? null : fence.mark("tty"), COMMAND_TIMEOUT)
+                    ? Snippets.atTerminal(copy, command.text(), List.of(fence.mark("tty").split(",")), COMMAND_TIMEOUT)
                     : Snippets.bash(copy, command.text(), COMMAND_TIMEOUT);
             String where = "line " + command.line() + ": $ " + command.text() + "\n";
             assertEquals(command.exit(), ran.exit(), () -> where + "exit status (mark an expected failure with '# exit N')\n"

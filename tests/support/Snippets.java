@@ -323,21 +323,23 @@ final class Snippets {
     }
 
     /**
-     * Runs a command at a pseudo-terminal, as a reader types it: util-linux script(1) gives it a tty, and when the
-     * output ends in a question ("...? [y/N] "), {@code answer} is typed, echoed by the terminal as the reader sees it.
+     * Runs a command at a pseudo-terminal, as a reader types it: util-linux script(1) gives it a tty, and each time the
+     * output ends in a prompt ("... [y/N]" or "> "), the next of {@code answers} is typed (the terminal echoes it).
      */
-    static Ran atTerminal(Path dir, String command, String answer, Duration timeout) throws IOException, InterruptedException {
+    static Ran atTerminal(Path dir, String command, List<String> answers, Duration timeout)
+            throws IOException, InterruptedException {
         Path transcript = Files.createTempFile("workbook-tty-", ".out");
         try {
-            ProcessBuilder builder = builder(dir, "script -qefc " + shellQuote(command) + " /dev/null", transcript);
-            Process process = builder.start();
+            Process process = builder(dir, "script -qefc " + shellQuote(command) + " /dev/null", transcript).start();
             long deadline = System.nanoTime() + timeout.toNanos();
-            boolean answered = answer == null;
+            int typed = 0, seenAtLastAnswer = -1;
             while (process.isAlive() && System.nanoTime() < deadline) {
-                if (!answered && Files.readString(transcript, StandardCharsets.UTF_8).stripTrailing().endsWith("]")) {
-                    process.getOutputStream().write((answer + "\n").getBytes(StandardCharsets.UTF_8));
+                String output = Files.readString(transcript, StandardCharsets.UTF_8);
+                boolean prompt = output.endsWith("] ") || output.endsWith("> ");
+                if (typed < answers.size() && prompt && output.length() != seenAtLastAnswer) {
+                    process.getOutputStream().write((answers.get(typed++) + "\n").getBytes(StandardCharsets.UTF_8));
                     process.getOutputStream().flush();
-                    answered = true;
+                    seenAtLastAnswer = output.length();
                 }
                 Thread.sleep(50);
             }
