@@ -17,6 +17,18 @@ Makes the lab's self-signed server certificate with the JDK's keytool, in DIR
 
 The certificate is valid for localhost, 127.0.0.1 and ::1, plus every --name.
 
+Run again, it keeps the set it made, so "./certgen.sh && ./jbang server.java"
+starts the server every time. Over a complete set (server.pass opens
+server.p12, server.crt is its certificate), a run with no option but --out
+changes nothing: it prints the certificate's names, expiry and fingerprint
+and exits 0. It warns, with the --force command that renews the certificate,
+when that expires within 14 days; in certs also when it has expired or is not
+valid yet (elsewhere those are only marked on its dates: sets made with
+--start, as below, are often so on purpose).
+Files are never replaced without --force: an incomplete or mismatched set,
+or --name, --days, --start or --rsa over an existing set, is an error that
+says what is wrong and how to fix it.
+
 Options:
   --out DIR        where to write the three files (default: certs)
   --name HOST|IP   one more name the certificate is valid for (repeatable);
@@ -30,22 +42,32 @@ Options:
                      ./certgen.sh --out future --start +10d
   --rsa [BITS]     an RSA key (default 2048 bits, at least 2048) with
                    SHA256withRSA, instead of EC P-256 with SHA256withECDSA
-  --force          replace existing files
+  --force          make a new set, replacing the files in DIR
   -h, --help       show this help
 
-Exit status: 0 done, 1 error (no keytool, files exist without --force,
-keytool failed), 2 usage error.
+Exit status: 0 done (made a new set, or kept a complete one), 1 error (no
+keytool, an existing set that is incomplete or mismatched or that a --name,
+--days, --start or --rsa would replace without --force, keytool failed),
+2 usage error.
 EOF
 }
 
 usage_error() { printf 'certgen.sh: %s (see --help)\n' "$1" >&2; exit 2; }
-fail() { printf 'certgen.sh: %s\n' "$@" >&2; exit 1; }
+# An error: the first argument is what is wrong, each further one an indented line (the fix).
+fail() {
+  printf 'certgen.sh: %s\n' "$1" >&2; shift
+  [ "$#" -eq 0 ] || printf '  %s\n' "$@" >&2
+  exit 1
+}
 
 # The private key and its password must never exist with group/other permissions, not even briefly.
 umask 077
 
 out=certs days=365 start="" keyalg=EC bits=2048 force=false
 names=()
+given=("$@")  # as typed, for the --force command a refusal suggests
+asked=""      # the options given that ask for a particular certificate: a new one
+ask() { [[ " $asked " == *" $1 "* ]] || asked="${asked:+$asked }$1"; }
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --*=*) set -- "${1%%=*}" "${1#*=}" "${@:2}"; continue ;;
@@ -54,16 +76,16 @@ while [ "$#" -gt 0 ]; do
   esac
   case "$1" in
     --out) out="$2"; shift 2 ;;
-    --name) names+=("$2"); shift 2 ;;
+    --name) names+=("$2"); ask "$1"; shift 2 ;;
     --days)
       [[ "$2" =~ ^[1-9][0-9]{0,5}$ ]] || usage_error "--days needs a positive whole number of days, not '$2'"
-      days="$2"; shift 2 ;;
+      days="$2"; ask "$1"; shift 2 ;;
     --start)
       [[ "$2" =~ ^([+-][0-9]+[ymdHMS])+$ || "$2" =~ ^[0-9]{4}/[0-9]{2}/[0-9]{2}( [0-9]{2}:[0-9]{2}:[0-9]{2})?$ ]] ||
         usage_error "--start needs an offset like -30d or +10d, or a date like '2030/01/01 12:00:00', not '$2'"
-      start="$2"; shift 2 ;;
+      start="$2"; ask "$1"; shift 2 ;;
     --rsa)
-      keyalg=RSA; shift
+      keyalg=RSA; ask "$1"; shift
       if [ "$#" -gt 0 ] && [[ "$1" =~ ^[0-9]{1,6}$ ]]; then bits="$1"; shift; fi
       if [ "$bits" -lt 2048 ] || [ "$bits" -gt 16384 ]; then
         usage_error "--rsa needs between 2048 and 16384 bits, not '$bits'"
@@ -74,15 +96,19 @@ while [ "$#" -gt 0 ]; do
   esac
 done
 [ "$out" = / ] || out="${out%/}"
+[ "$out" = . ] || out="${out#./}"  # ./certs is the default folder too
 
 # keytool: the JDK in JAVA_HOME first (as for java itself), else the one on PATH.
 if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/keytool" ]; then keytool="$JAVA_HOME/bin/keytool"
 elif command -v keytool >/dev/null; then keytool="$(command -v keytool)"
 else fail "no 'keytool' found: it comes with every JDK; install a JDK 17 or newer or set JAVA_HOME."
 fi
-# English dates and labels in keytool's output whatever the user's locale (the summary parses them);
-# the other flags only make each short keytool run start faster.
-kt() { "$keytool" -J-Duser.language=en -J-Duser.country=US -J-XX:TieredStopAtLevel=1 -J-XX:+UseSerialGC "$@"; }
+# English dates and labels in keytool's output whatever the user's locale, and times in UTC as the server and client
+# print them (the summaries parse them); the other flags only make each short keytool run start faster.
+kt() {
+  "$keytool" -J-Duser.language=en -J-Duser.country=US -J-Duser.timezone=UTC -J-XX:TieredStopAtLevel=1 \
+    -J-XX:+UseSerialGC "$@"
+}
 
 # Subject alternative names: keytool wants "ip:" for address literals and "dns:" for host names.
 san="dns:localhost,ip:127.0.0.1,ip:::1"
@@ -99,11 +125,163 @@ done
 cn="${names[0]:-localhost}"
 
 p12="$out/server.p12" pass="$out/server.pass" crt="$out/server.crt"
-if [ "$force" = false ]; then
+# The command that makes a new set here: a hint names the folder unless it is the default one.
+renew="./certgen.sh --force"
+[ "$out" = certs ] || printf -v renew '%s --out %q' "$renew" "$out"
+
+listed() {  # its arguments as English: "a", "a and b", "a, b and c"
+  local text="$1"; shift
+  while [ "$#" -gt 1 ]; do text="$text, $1"; shift; done
+  [ "$#" -eq 0 ] || text="$text and $1"
+  printf '%s' "$text"
+}
+
+# The SHA-256 fingerprint of the first PEM certificate in a file, written as keytool writes one (AB:CD:...);
+# nothing when the file holds none.
+pem_fingerprint() {
+  local body hex digest
+  body="$(awk '/^-----BEGIN CERTIFICATE-----/ { inside = 1; next } /^-----END CERTIFICATE-----/ { exit } inside' "$1" |
+          tr -d ' \t\r\n')" || return 0
+  [[ "$body" =~ ^[A-Za-z0-9+/]+=*$ ]] || return 0
+  if command -v base64 >/dev/null && digest="$(command -v sha256sum || command -v shasum || command -v openssl)"; then
+    case "$digest" in
+      */sha256sum) digest=(sha256sum) ;;
+      */shasum) digest=(shasum -a 256) ;;
+      *) digest=(openssl dgst -sha256 -r) ;;
+    esac
+    # --decode: GNU and macOS; -d: BusyBox.
+    hex="$({ base64 --decode <<<"$body" 2>/dev/null || base64 -d <<<"$body"; } | "${digest[@]}")" || return 0
+    hex="${hex%%[ *]*}"
+    tr 'a-f' 'A-F' <<<"$hex" | sed 's/../&:/g; s/:$//'
+  else  # no hashing tool: a second keytool run
+    { kt -printcert -file "$1" 2>/dev/null || true; } | sed -n '/^[[:space:]]*SHA256: /{s///p;q;}'
+  fi
+}
+
+# Seconds since 1970 of a UTC time given as year month day hour minute second (any may have leading zeros):
+# the days come from H. Hinnant's days_from_civil, for years from 0 on.
+seconds() {
+  local y=$((10#$1)) m=$((10#$2)) era yoe doy
+  y=$((y - (m <= 2)))  # the year from March on, so that February's leap day comes last
+  era=$((y / 400)) yoe=$((y % 400))
+  doy=$(((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + 10#$3 - 1))
+  echo $(((era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468) * 86400 + 10#$4 * 3600 + 10#$5 * 60 + 10#$6))
+}
+
+# Seconds since 1970 of a date as Java writes one in UTC, "Thu Dec 02 00:58:13 UTC 2027"; fails on anything else.
+java_date_seconds() {
+  local weekday month day time zone year months=JanFebMarAprMayJunJulAugSepOctNovDec before
+  read -r weekday month day time zone year <<<"$1"
+  before="${months%%"$month"*}"
+  [[ "$weekday $zone" =~ ^[A-Z][a-z]{2}\ UTC$ && "$month" =~ ^[A-Z][a-z]{2}$ && ${#before} -lt 36 &&
+     $((${#before} % 3)) -eq 0 && "$day" =~ ^[0-9]{2}$ && "$time" =~ ^[0-9]{2}:[0-9]{2}:[0-9]{2}$ &&
+     "$year" =~ ^[0-9]{4,}$ ]] || return 1
+  seconds "$year" $((${#before} / 3 + 1)) "$day" "${time:0:2}" "${time:3:2}" "${time:6:2}"
+}
+
+days() {  # a duration in seconds, in days
+  local n=$((($1 + 43200) / 86400))
+  if [ "$1" -lt 86400 ]; then printf 'less than a day'
+  elif [ "$n" -eq 1 ]; then printf '1 day'
+  else printf '%s days' "$n"; fi
+}
+
+# An existing set is kept when it is complete and its files belong together, and only for a plain run (an option
+# that asks for a particular certificate, over an existing set, is refused). Nothing is written either way.
+keep_existing_set() {
+  local folder="${out%/}/" there=() missing=() file
   for file in "$p12" "$pass" "$crt"; do
-    [ ! -e "$file" ] || fail "$file already exists: use --force to replace the certificate set in $out/."
+    if [ -e "$file" ] || [ -L "$file" ]; then there+=("$file"); else missing+=("$file"); fi
   done
-fi
+  [ -n "${there[*]+set}" ] || return 0  # nothing there: make a new set
+
+  if [ -n "$asked" ]; then
+    local options verb=asks exist=exists command="./certgen.sh --force" arg fix
+    read -ra options <<<"$asked"
+    [ "${#options[@]}" -eq 1 ] || verb=ask
+    [ "${#there[@]}" -eq 1 ] || exist=exist
+    for arg in ${given[@]+"${given[@]}"}; do printf -v arg '%q' "$arg"; command="$command $arg"; done
+    fix="Fix: replace the set with $command (clients must then trust the new certificate)"
+    fail "$(listed "${options[@]}") $verb for a new certificate, but $(listed "${there[@]}") already $exist." \
+         "$fix, or choose another folder: --out DIR."
+  fi
+  if [ -n "${missing[*]+set}" ]; then
+    local are=is them=it others=is what
+    [ "${#missing[@]}" -eq 1 ] || are=are them=them
+    [ "${#there[@]}" -eq 1 ] || others=are
+    what="$(listed "${missing[@]}") $are missing ($(listed "${there[@]}") $others there)"
+    fail "$folder holds an incomplete certificate set: $what." \
+         "Fix: put $them back, or make a new set: $renew"
+  fi
+
+  # One keytool run: the password must open the keystore, and the listing has what the summary shows.
+  local listing problem
+  if ! listing="$(kt -list -v -alias server -keystore "$p12" -storetype PKCS12 \
+                    -storepass:file "$pass" 2>&1)"; then
+    problem="${listing%%$'\n'*}" problem="${problem#keytool error: }"  # its first line, less the exception's class
+    problem="${problem#*Exception: }" problem="${problem%.}"
+    if [[ "$problem" == *"password was incorrect"* ]]; then
+      fail "$pass does not open $p12 (wrong password): they are not from the same run." \
+           "Fix: put back the server.pass made with that server.p12, or make a new set: $renew"
+    fi
+    fail "cannot read $p12 with the password in $pass (keytool: $problem)." "Fix: make a new set: $renew"
+  fi
+  [[ "$listing" == *$'\n'"Entry type: PrivateKeyEntry"$'\n'* ]] ||
+    fail "$p12 holds no private key under the alias \"server\", so a server cannot use it." \
+         "Fix: make a new set: $renew"
+
+  local fingerprint crt_fingerprint
+  fingerprint="$(sed -n '/^[[:space:]]*SHA256: /{s///p;q;}' <<<"$listing")"
+  crt_fingerprint="$(pem_fingerprint "$crt")"
+  if [ -z "$crt_fingerprint" ] || [ "$crt_fingerprint" != "$fingerprint" ]; then
+    local why="their SHA-256 fingerprints differ"
+    [ -n "$crt_fingerprint" ] || why="it holds no PEM certificate"
+    [ -r "$crt" ] || why="it cannot be read"
+    fail "$crt is not the certificate in $p12 ($why): clients that trust it would refuse the server." \
+         "Fix: make a new, matching set: $renew"
+  fi
+
+  # The summary. Dates are checked against now. A certificate that expires soon is a warning; one that has expired
+  # or is not valid yet is one only in the default folder, since sets elsewhere are often made so on purpose
+  # (--start): there its dates are only marked.
+  local owner valid names from until now from_s until_s note_from="" note_until="" warning="" soon=false
+  owner="$(sed -n '/^Owner: /{s///p;q;}' <<<"$listing")"
+  valid="$(sed -n '/^Valid from: /{s///p;q;}' <<<"$listing")"  # "<from> until: <to>"
+  names="$(awk '/^SubjectAlternativeName \[/ { inside = 1; next }
+                inside && /^\]/ { exit }
+                inside { sub(/^ */, ""); sub(/^DNSName: /, "DNS:"); sub(/^IPAddress: /, "IP:")
+                         printf "%s%s", sep, $0; sep = ", " }' <<<"$listing")"
+  from="${valid%% until: *}" until="${valid#* until: }"
+  # shellcheck disable=SC2046  # date's words are seconds' six arguments
+  if now="$(seconds $(date -u '+%Y %m %d %H %M %S'))" && from_s="$(java_date_seconds "$from")" &&
+     until_s="$(java_date_seconds "$until")"; then
+    if [ "$now" -lt "$from_s" ]; then
+      note_from=" (NOT YET VALID: in $(days $((from_s - now))))"
+      warning="is not valid until $from (in $(days $((from_s - now)))): clients will refuse it until then."
+    elif [ "$now" -ge "$until_s" ]; then
+      note_until=" (EXPIRED $(days $((now - until_s))) ago)"
+      warning="EXPIRED $(days $((now - until_s))) ago, on $until: clients refuse it."
+    else
+      note_until=" (in $(days $((until_s - now))))"
+      if [ $((until_s - now)) -lt $((14 * 86400)) ]; then
+        soon=true warning="expires in $(days $((until_s - now))), on $until: clients will refuse it from then on."
+      fi
+    fi
+  fi
+  cat <<EOF
+Kept the certificate set in $folder (use --force to make a new one: $renew):
+  $(listed "$p12" "$pass" "$crt"), unchanged
+  $owner, valid for: $names
+Valid from: $from$note_from
+Expires:    $until$note_until
+SHA-256 fingerprint: $fingerprint
+EOF
+  if [ -n "$warning" ] && { [ "$out" = certs ] || [ "$soon" = true ]; }; then
+    printf 'certgen.sh: warning: the kept certificate %s\n  Fix: make a new one: %s\n' "$warning" "$renew" >&2
+  fi
+  exit 0
+}
+[ "$force" = true ] || keep_existing_set
 
 # Everything is made in a private folder beside the destination and moved into place at the end,
 # so a failure leaves no half-made set behind.
