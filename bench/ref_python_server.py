@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """The lecture's TLS echo server (sections 8.1-8.2), a reference for the benchmark: one thread per client.
 
+Unlike the lecture's code it sets TCP_NODELAY on every accepted socket, as our server and the JSSE reference do:
+without it Nagle's algorithm holds each small echo back until the peer's delayed ACK (about 40 ms on Linux), and
+the figure would measure that instead of Python's TLS. It says so once, for the first client.
+
 Usage: ref_python_server.py [--port N] [--keystore certs/server.p12] [--password-file certs/server.pass]
 """
 import argparse
@@ -50,8 +54,14 @@ def main():
     context = server_context(args.keystore, args.password_file)
     with socket.create_server(("127.0.0.1", args.port)) as server:
         print(f"Listening on 127.0.0.1:{server.getsockname()[1]} (TLS, Python reference)", flush=True)
+        first = True
         while True:
             client, _ = server.accept()
+            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if first:
+                nodelay = client.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+                print(f"First client: TCP_NODELAY={str(nodelay).lower()}", flush=True)
+                first = False
             threading.Thread(target=echo, args=(context, client), daemon=True).start()
 
 

@@ -1,11 +1,18 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The benchmark must not rot: its quick comparison runs end to end, as in CI. Speed is never asserted here (a shared
@@ -21,6 +28,21 @@ class BenchTest {
             "RSS MiB, idle",
             "Start to listening s",
             "Start to first echo s");
+
+    /** A fair comparison: each reference, like our server, answers without waiting for Nagle's algorithm. */
+    @ParameterizedTest @ValueSource(strings = {"RefJsseServer.java", "ref_python_server.py"})
+    void eachReferenceSetsTcpNoDelayOnWhatItAccepts(String reference, @TempDir Path dir) throws Exception {
+        Lab.certs(dir);
+        List<String> command = reference.endsWith(".py")
+                ? List.of("python3", Lab.ROOT.resolve("bench").resolve(reference).toString(), "--port", "0")
+                : Lab.withLauncher(Lab.ROOT.resolve("bench").resolve(reference).toString(), "--port", "0");
+        try (var server = new Lab.Background(dir, Map.of(), command)) {
+            int port = Integer.parseInt(server.await("Listening on 127\\.0\\.0\\.1:(\\d+)", Duration.ofMinutes(3)).group(1));
+            try (Socket client = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                server.await("^First client: TCP_NODELAY=true$", Duration.ofSeconds(20));
+            }
+        }
+    }
 
     @Test void quickComparisonMeasuresEveryFigureWithVerifiedEchoes() {
         Lab.Result result = Lab.jbang(Lab.ROOT, Duration.ofSeconds(90), "bench/compare.java", "--quick");
