@@ -381,7 +381,7 @@ public class server implements Callable<Integer> {
      * ChaCha20 (the JDK also enables CBC suites). TLS 1.0 and 1.1 have no AEAD suite: for them (--tls 1.0) the
      * ECDHE CBC suites are added, never static RSA.
      */
-    private static String[] cipherSuites(SSLContext context, boolean legacy) {
+    static String[] cipherSuites(SSLContext context, boolean legacy) {
         return Arrays.stream(context.getDefaultSSLParameters().getCipherSuites())
                 .filter(suite -> suite.matches("TLS_(AES|CHACHA20)_.*|TLS_ECDHE_\\w+_(GCM_\\w+|CHACHA20_\\w+)")
                         || legacy && suite.matches("TLS_ECDHE_(ECDSA|RSA)_WITH_AES_(128|256)_CBC_SHA"))

@@ -229,7 +229,23 @@ class ServerTest {
             assertEquals(0, legacy.exitCode(), legacy::toString);
             assertTrue(legacy.stdout().contains("TLSv1 echoed: legacy"), legacy::toString);
             legacyServer.await(" TLSv1 TLS_ECDHE_ECDSA_\\w+ echoed 7 bytes", Duration.ofSeconds(10));
+            // JSSE has one suite list for all versions: a TLS 1.2 client that picks a CBC suite is closed after its handshake.
+            Lab.run(dir, Duration.ofSeconds(30), Map.of(), List.of("openssl", "s_client", "-tls1_2", "-cipher",
+                    "ECDHE-ECDSA-AES128-SHA", "-connect", "127.0.0.1:" + port), new byte[0]);
+            legacyServer.await("TLSv1.2 with TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA closed: CBC is for TLS 1.0/1.1", Duration.ofSeconds(10));
         }
+    }
+
+    /** --tls 1.0 adds only the ECDHE CBC suites TLS 1.0 and 1.1 need: never static RSA, never without forward secrecy. */
+    @Test void legacyVersionsAddOnlyForwardSecretCbcSuites() throws Exception {
+        List<String> modern = Arrays.asList(server.cipherSuites(SSLContext.getDefault(), false));
+        List<String> legacy = Arrays.asList(server.cipherSuites(SSLContext.getDefault(), true));
+        assertTrue(legacy.containsAll(modern), legacy::toString);
+        for (String suite : legacy) {
+            assertTrue(suite.matches("TLS_(AES|CHACHA20)_\\w+|TLS_ECDHE_(ECDSA|RSA)_WITH_\\w+"), suite);
+            if (!modern.contains(suite)) assertTrue(suite.matches("TLS_ECDHE_\\w+_CBC_SHA"), suite);
+        }
+        assertTrue(modern.stream().noneMatch(suite -> suite.contains("_CBC_")), modern::toString);
     }
 
     /** Runs {@link LegacyClient} in a JVM of its own, so re-enabling TLS 1.0 there never leaks into these tests. */
