@@ -36,9 +36,11 @@ public class client implements Callable<Integer> {
 
     enum TrustNew { ask, yes, no }
 
-    @Parameters(index = "0", arity = "0..1", defaultValue = "localhost", description = "(default: ${DEFAULT-VALUE})")
+    @Parameters(index = "0", arity = "0..1", defaultValue = "localhost", paramLabel = "HOST",
+            description = "server host name or IP address (default: ${DEFAULT-VALUE})")
     String host;
-    @Parameters(index = "1", arity = "0..1", defaultValue = "8443", description = "(default: ${DEFAULT-VALUE})")
+    @Parameters(index = "1", arity = "0..1", defaultValue = "8443", paramLabel = "PORT",
+            description = "server port (default: ${DEFAULT-VALUE})")
     int port;
     @Option(names = "--trust", paramLabel = "FILE", description = {"trust the certificates in FILE: PEM or a "
             + "PKCS12/JKS trust store; repeatable.", "Default: certs/server.crt if here, else the JDK's cacerts."})
