@@ -158,26 +158,9 @@ pem_fingerprint() {
   fi
 }
 
-# Seconds since 1970 of a UTC time given as year month day hour minute second (any may have leading zeros):
-# the days come from H. Hinnant's days_from_civil, for years from 0 on.
-seconds() {
-  local y=$((10#$1)) m=$((10#$2)) era yoe doy
-  y=$((y - (m <= 2)))  # the year from March on, so that February's leap day comes last
-  era=$((y / 400)) yoe=$((y % 400))
-  doy=$(((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + 10#$3 - 1))
-  echo $(((era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468) * 86400 + 10#$4 * 3600 + 10#$5 * 60 + 10#$6))
-}
-
-# Seconds since 1970 of a date as Java writes one in UTC, "Thu Dec 02 00:58:13 UTC 2027"; fails on anything else.
-java_date_seconds() {
-  local weekday month day time zone year months=JanFebMarAprMayJunJulAugSepOctNovDec before
-  read -r weekday month day time zone year <<<"$1"
-  before="${months%%"$month"*}"
-  [[ "$weekday $zone" =~ ^[A-Z][a-z]{2}\ UTC$ && "$month" =~ ^[A-Z][a-z]{2}$ && ${#before} -lt 36 &&
-     $((${#before} % 3)) -eq 0 && "$day" =~ ^[0-9]{2}$ && "$time" =~ ^[0-9]{2}:[0-9]{2}:[0-9]{2}$ &&
-     "$year" =~ ^[0-9]{4,}$ ]] || return 1
-  seconds "$year" $((${#before} / 3 + 1)) "$day" "${time:0:2}" "${time:3:2}" "${time:6:2}"
-}
+# Seconds since 1970 of a date as keytool writes it in UTC, "Thu Dec 02 00:58:13 UTC 2027": GNU date (Linux, Git
+# Bash), else BSD date (macOS); fails where neither reads it, and then no expiry is judged.
+epoch() { date -u -d "$1" +%s 2>/dev/null || date -u -j -f '%a %b %d %T %Z %Y' "$1" +%s 2>/dev/null; }
 
 days() {  # a duration in seconds, in days
   local n=$((($1 + 43200) / 86400))
@@ -252,9 +235,7 @@ keep_existing_set() {
                 inside { sub(/^ */, ""); sub(/^DNSName: /, "DNS:"); sub(/^IPAddress: /, "IP:")
                          printf "%s%s", sep, $0; sep = ", " }' <<<"$listing")"
   from="${valid%% until: *}" until="${valid#* until: }"
-  # shellcheck disable=SC2046  # date's words are seconds' six arguments
-  if now="$(seconds $(date -u '+%Y %m %d %H %M %S'))" && from_s="$(java_date_seconds "$from")" &&
-     until_s="$(java_date_seconds "$until")"; then
+  if now="$(date -u +%s)" && from_s="$(epoch "$from")" && until_s="$(epoch "$until")"; then
     if [ "$now" -lt "$from_s" ]; then
       note_from=" (NOT YET VALID: in $(days $((from_s - now))))"
       warning="is not valid until $from (in $(days $((from_s - now)))): clients will refuse it until then."
