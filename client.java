@@ -324,9 +324,13 @@ public class client implements Callable<Integer> {
         X509Certificate cert = Arrays.stream(chain).filter(c -> !c.getNotAfter().after(new Date())
                 || c.getNotBefore().after(new Date())).findFirst().orElse(chain[0]);
         boolean early = cert.getNotBefore().after(new Date());
-        Path folder = trustFiles.size() == 1 ? trustFiles.get(0).getParent() : null;   // the set that needs renewing
-        boolean lab = folder == null || folder.equals(Path.of("certs"));
-        String certgen = "./certgen.sh --force" + (lab ? "" : " --out " + folder);
+        // Name the set to renew only when the certificate is one this client trusts from a known file.
+        boolean trusted = anchors.contains(chain[chain.length - 1]);
+        Path file = trustFiles.isEmpty() ? Path.of("certs", "server.crt")
+                : trustFiles.size() == 1 ? trustFiles.get(0) : null;
+        Path folder = trusted && file != null ? file.getParent() : null;
+        String certgen = folder == null ? "./certgen.sh --force --out ITS-FOLDER, on the server"
+                : "./certgen.sh --force" + (folder.equals(Path.of("certs")) ? "" : " --out " + folder);
         return fail(EXPIRED, e, (cert == chain[0] ? "the server's certificate " : "the certificate "
                 + cert.getSubjectX500Principal() + " in the chain ") + (early ? "is not valid yet" : "has expired")
                 + ": valid from " + date(cert.getNotBefore()) + " to " + date(cert.getNotAfter()) + " (now: "

@@ -262,6 +262,10 @@ public class server implements Callable<Integer> {
         String alert = jdkFact(RECEIVED_ALERT, e), offered = jdkFact(OFFERED_VERSIONS, e);
         if (alert != null && alert.matches("bad_certificate|unsupported_certificate|certificate_\\w+|unknown_ca")) {
             // Only the client knows which of its checks failed: the server can only list them.
+            Date now = new Date();
+            if (certificate.getNotAfter().before(now) || certificate.getNotBefore().after(now)) {
+                return "the client rejected our certificate (alert " + alert + "): it is out of date, probably why";
+            }
             return "the client rejected our certificate (alert " + alert + "): it may not trust it yet (give it "
                     + keystore.resolveSibling("server.crt") + "), or the name it dialled or the dates";
         }
@@ -440,8 +444,10 @@ public class server implements Callable<Integer> {
             out.println("  WARNING: legacy TLS versions are on (--tls): 1.0 and 1.1 are broken; only for demos.");
         }
         boolean localhost = address.isAnyLocalAddress() || address.getHostAddress().equals("127.0.0.1");
+        Path crt = keystore.resolveSibling("server.crt");   // a client trusts certs/server.crt by itself, not others
         out.println("  Try it: ./jbang client.java " + (localhost ? "localhost" : address.getHostAddress()) + " "
-                + address().getPort() + "    (stop the server with Ctrl-C)");
+                + address().getPort() + (crt.equals(Path.of("certs", "server.crt")) ? "" : " --trust " + crt)
+                + "    (stop the server with Ctrl-C)");
         out.flush();
     }
 

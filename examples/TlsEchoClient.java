@@ -78,7 +78,7 @@ public class TlsEchoClient {
 
     /** 8.3: what went wrong in TLS, told by the exceptions' TYPES, as their messages differ between JDK versions. */
     static String tlsProblem(Exception e, String trustFile, String host) {
-        if (causedBy(e, CertificateExpiredException.class)) return "its certificate has expired: ./certgen.sh --force";
+        if (causedBy(e, CertificateExpiredException.class)) return "its certificate has expired (renew it)";
         if (causedBy(e, CertificateNotYetValidException.class)) return "its certificate is not valid yet (clock?)";
         boolean badChain = causedBy(e, CertPathBuilderException.class) || causedBy(e, CertPathValidatorException.class);
         if (badChain) return "its certificate is not trusted: neither it nor its issuer is in " + trustFile;
