@@ -373,8 +373,8 @@ class ServerTest {
             for (int i = 0; i < 1000; i++) {
                 connect(running.port()).close();
             }
-            // Each client has its own thread, which ends with its connection.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            // Idle workers end after the pool's keep-alive.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(server.WORKER_KEEP_ALIVE_SECONDS + 10);
             while (threadsNamed(prefix) > baseline && System.nanoTime() < deadline) Thread.sleep(100);
             assertEquals(baseline, threadsNamed(prefix), "worker threads left");
             assertEquals(1000, running.server().served());
