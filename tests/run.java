@@ -5,6 +5,8 @@
 //SOURCES *Test.java support/*.java ../server.java ../client.java
 // Several of those classes have a main(): name the runner, so JBang never has to guess.
 //MAIN run
+// Some tests hold non-ASCII text: compile them as UTF-8 whatever the locale (JDK 17 otherwise follows it).
+//JAVAC_OPTIONS -encoding UTF-8
 
 import static org.junit.platform.engine.discovery.ClassNameFilter.includeClassNamePatterns;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClasspathRoots;
