@@ -479,6 +479,11 @@ public class client implements Callable<Integer> {
             if (trustPasswordFile != null) password = Files.readString(trustPasswordFile).strip().toCharArray();
             KeyStore store = KeyStore.getInstance(file.toFile(), password);   // the type (PKCS12, JKS) from the content
             for (String alias : Collections.list(store.aliases())) {
+                if (store.isKeyEntry(alias)) {   // visible even without the password
+                    throw new TrustProblem("trust file " + file + " holds a private key: it is a server's keystore "
+                            + "(like certs/server.p12), which a client must never have.", "Give the client the "
+                            + "certificate alone, e.g. --trust certs/server.crt (certgen.sh writes it with the key).");
+                }
                 if (store.getCertificate(alias) instanceof X509Certificate cert) certs.add(cert);
             }
             if (certs.isEmpty()) throw new TrustProblem("trust file " + file + " holds no certificates.");

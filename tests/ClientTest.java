@@ -216,6 +216,10 @@ class ClientTest {
         assertRefused(client("--trust", empty.toString()), 9, "is empty");
         Path junk = Files.writeString(dir.resolve("junk.crt"), "not a certificate\n");
         assertRefused(client("--trust", junk.toString()), 9, "neither PEM certificates nor");
+        // The server's private key file is never a client's trust file, with or without its password.
+        assertRefused(client("--trust", good.resolve("server.p12").toString()), 9, "holds a private key", "server.crt");
+        assertRefused(client("--trust", good.resolve("server.p12").toString(), "--trust-password-file",
+                good.resolve("server.pass").toString()), 9, "holds a private key", "never");
         Path corrupt = Files.writeString(dir.resolve("corrupt-known.pem"), "# localhost:8443 SHA-256 AB added now\nnot PEM\n");
         assertRefused(client("--trust", crt(good), "--known-servers", corrupt.toString()), 9, "known-servers file");
         assertEquals(2, client("--tls", "1.9").exit());
