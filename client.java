@@ -75,6 +75,7 @@ public class client implements Callable<Integer> {
     private String[] protocols;
     private final List<X509Certificate> anchors = new ArrayList<>();
     private String trustSource;
+    private List<Path> trustFilesUsed;   // the --trust files, or certs/server.crt, or none (the JDK's cacerts)
     private Checker checker;
     private String stage = "connect";
 
@@ -321,20 +322,20 @@ public class client implements Callable<Integer> {
     }
 
     private int outOfDate(SSLHandshakeException e, X509Certificate[] chain) {
-        X509Certificate cert = Arrays.stream(chain).filter(c -> !c.getNotAfter().after(new Date())
-                || c.getNotBefore().after(new Date())).findFirst().orElse(chain[0]);
-        boolean early = cert.getNotBefore().after(new Date());
-        // Name the set to renew only when the certificate is one this client trusts from a known file.
-        boolean trusted = anchors.contains(chain[chain.length - 1]);
-        Path file = trustFiles.isEmpty() ? Path.of("certs", "server.crt")
-                : trustFiles.size() == 1 ? trustFiles.get(0) : null;
-        Path folder = trusted && file != null ? file.getParent() : null;
+        Date now = new Date();
+        X509Certificate cert = Arrays.stream(chain)
+                .filter(c -> c.getNotAfter().before(now) || c.getNotBefore().after(now)).findFirst().orElse(chain[0]);
+        boolean early = cert.getNotBefore().after(now);
+        // The hint names a certificate set only when the one trust file in use holds this chain's root.
+        boolean fromFile = trustFilesUsed.size() == 1 && anchors.contains(chain[chain.length - 1]);
+        Path file = fromFile ? trustFilesUsed.get(0) : null;
+        Path folder = file == null ? null : Objects.requireNonNullElse(file.getParent(), Path.of("."));
         String certgen = folder == null ? "./certgen.sh --force --out ITS-FOLDER, on the server"
                 : "./certgen.sh --force" + (folder.equals(Path.of("certs")) ? "" : " --out " + folder);
         return fail(EXPIRED, e, (cert == chain[0] ? "the server's certificate " : "the certificate "
                 + cert.getSubjectX500Principal() + " in the chain ") + (early ? "is not valid yet" : "has expired")
                 + ": valid from " + date(cert.getNotBefore()) + " to " + date(cert.getNotAfter()) + " (now: "
-                + date(new Date()) + ").", early ? "Check this computer's clock, or make a certificate valid from now: "
+                + date(now) + ").", early ? "Check this computer's clock, or make a certificate valid from now: "
                 + certgen : "Make a new certificate (" + certgen + ") and restart the server.");
     }
 
@@ -451,6 +452,7 @@ public class client implements Callable<Integer> {
     private void loadTrust() throws TrustProblem, GeneralSecurityException {
         Path lab = Path.of("certs", "server.crt");
         List<Path> files = !trustFiles.isEmpty() ? trustFiles : Files.exists(lab) ? List.of(lab) : List.of();
+        trustFilesUsed = files;
         for (Path file : files) anchors.addAll(readTrustFile(file));
         if (files.isEmpty()) {
             TrustManagerFactory jdk = TrustManagerFactory.getInstance("PKIX");

@@ -212,9 +212,7 @@ public class server implements Callable<Integer> {
             served.increment();
             client.handshakeDone = true;
             String echoed = echo(tls, client);
-            String ending = client.closedBecause != null ? client.closedBecause : client.ending;
-            log(peer(accepted) + " " + session.getProtocol() + " " + session.getCipherSuite() + " echoed " + echoed
-                    + " in " + since(client.started) + ", " + ending);
+            log(peer(accepted) + " " + session.getProtocol() + " " + session.getCipherSuite() + " " + echoed);
         } catch (IOException e) {
             log(peer(accepted) + " failed: " + e.getClass().getSimpleName());
         } finally {
@@ -235,9 +233,10 @@ public class server implements Callable<Integer> {
         return tls;
     }
 
-    /** Every byte back as it came, through one fixed buffer (bounded memory, whatever a client sends). */
+    /** Every byte back as it came, through one fixed buffer (bounded memory); returns how it went, for the log. */
     private String echo(SSLSocket tls, Client client) {
         long bytes = 0;
+        String ending = "closed by client";
         try (InputStream in = tls.getInputStream(); OutputStream out = tls.getOutputStream()) {
             byte[] buffer = new byte[BUFFER_SIZE];
             for (int n; (n = in.read(buffer)) != -1; bytes += n) {
@@ -246,12 +245,13 @@ public class server implements Callable<Integer> {
                 client.lastActive = System.nanoTime();   // a client slowly reading a long echo is not idle
             }
         } catch (IOException e) {
-            client.ending = stopped.get() ? "closed: server stopping" : e instanceof SocketException
+            ending = stopped.get() ? "closed: server stopping" : e instanceof SocketException
                     ? "the client went away (connection reset)" : "ended: " + e.getClass().getSimpleName();
             if (debug) e.printStackTrace(log);
         }
         bytesEchoed.add(bytes);
-        return count(bytes, "byte");
+        return "echoed " + count(bytes, "byte") + " in " + since(client.started) + ", "
+                + (client.closedBecause != null ? client.closedBecause : ending);
     }
 
     /** 8.3 for connections: each failure is one plain log line, and the server keeps serving the others. */
@@ -300,7 +300,6 @@ public class server implements Callable<Integer> {
         volatile long lastActive = started;
         volatile boolean handshakeDone;
         volatile String closedBecause;   // the watchdog's reason, for the log line
-        String ending = "closed by client";
         Client(Socket socket) { this.socket = socket; }
     }
 
