@@ -34,6 +34,9 @@ public class client implements Callable<Integer> {
     static final int CANNOT_CONNECT = 3, NOT_TRUSTED = 4, NAME_MISMATCH = 5, EXPIRED = 6, PROTOCOL = 7, LOST = 8,
             TRUST_FILE = 9;
 
+    static final Path DEFAULT_KNOWN_SERVERS = Path.of(System.getenv().getOrDefault("HOME",
+            System.getProperty("user.home")), ".tls-echo-lab", "known_servers.pem");   // under $HOME, as in a shell
+
     enum TrustNew { ask, yes, no }
 
     @Parameters(index = "0", arity = "0..1", defaultValue = "localhost", paramLabel = "HOST",
@@ -49,8 +52,10 @@ public class client implements Callable<Integer> {
     Path trustPasswordFile;
     @Option(names = "--known-servers", paramLabel = "FILE", description = "certificates you accepted at the prompt "
             + "(default: ~/.tls-echo-lab/known_servers.pem)")
-    Path knownServersFile = Path.of(System.getenv().getOrDefault("HOME", System.getProperty("user.home")),
-            ".tls-echo-lab", "known_servers.pem");   // under $HOME, as a shell user expects
+    Path knownServersFile = DEFAULT_KNOWN_SERVERS;
+    @Option(names = "--forget", paramLabel = "HOST:PORT", description = "remove the certificate stored for HOST:PORT "
+            + "from the known-servers file, then exit")
+    String forget;
     @Option(names = "--trust-new", paramLabel = "ask|yes|no", description = "when the certificate is not trusted: "
             + "ask, trust and store it (yes), or fail (no). Default: ask on a terminal, no otherwise.")
     TrustNew trustNew;
@@ -70,6 +75,7 @@ public class client implements Callable<Integer> {
 
     InputStream stdin = System.in;   // typed lines and the answer to the trust prompt; tests replace both
     boolean interactive = isTerminal(System.console());
+    Integer columns;   // the terminal's width, asked when a long error line needs it; 0: do not wrap
     private PrintWriter out, err;
     private BufferedReader input;
     private String[] protocols;
@@ -77,6 +83,7 @@ public class client implements Callable<Integer> {
     private String trustSource;
     private List<Path> trustFilesUsed;   // the --trust files, or certs/server.crt, or none (the JDK's cacerts)
     private Checker checker;
+    private boolean storedOverruled;   // a certificate is stored for this server, and --trust was given
     private String stage = "connect";
 
     public static void main(String... args) {
@@ -87,18 +94,22 @@ public class client implements Callable<Integer> {
         out = spec.commandLine().getOut();
         err = spec.commandLine().getErr();
         if (debug) System.setProperty("javax.net.debug", "ssl:handshake");   // JSSE reads it once: set it first
+        splitHostPort();
         protocols = checkOptions();
         String server = (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
         try {
+            if (forget != null) return forget(forget);
             X509Certificate stored = knownServer(server);
             loadTrust();
             if (stored != null) trust(stored, server);
+            storedOverruled = stored != null && !trustFiles.isEmpty();
             if (!quiet) out.println("Connecting to " + server + " (" + String.join(", ", protocols) + "), trusting "
                     + trustSource);
             for (int attempt = 1; ; attempt++) {
                 SSLSocket socket;
                 try {
-                    socket = connect(context(stored));
+                    // An explicit --trust is the user vouching for its certificates: no "changed since stored" check.
+                    socket = connect(context(storedOverruled ? null : stored));
                 } catch (SSLHandshakeException e) {
                     // The lecture's browser flow: show the certificate, ask, store it, then a second attempt with a
                     // NEW context (trust managers copy their certificates when made) and every check.
@@ -107,6 +118,11 @@ public class client implements Callable<Integer> {
                     continue;
                 }
                 try (socket) {
+                    if (storedOverruled && !stored.equals(checker.chain[0])) {
+                        err.println(wrapped("note: --trust verified this certificate, but a different one is "
+                                + "stored for " + server + " in " + knownServersFile + "; drop it with: "
+                                + forgetCommand(server)));
+                    }
                     if (!quiet) printCertificate(socket, server);
                     stage = "echo";
                     return echo(socket);
@@ -262,7 +278,7 @@ public class client implements Callable<Integer> {
         } else {
             out.println("Trusting it (--trust-new yes).");
         }
-        store(server, cert);
+        rewriteKnownServers(server, cert);
         trust(cert, server);
         out.println("Stored it in " + knownServersFile + " for " + server + "; connecting again with full chain and "
                 + "host-name checks.");
@@ -289,8 +305,8 @@ public class client implements Callable<Integer> {
             case CHANGED -> fail(NOT_TRUSTED, e, "the certificate of " + server + " has CHANGED since you trusted it: "
                     + "possible man-in-the-middle attack! Stored: SHA-256 " + fingerprint(checker.stored) + "; now: "
                     + "SHA-256 " + fingerprint(chain[0]) + ".", "Only if the server really has a new certificate (e.g. "
-                    + "./certgen.sh --force), remove the entry \"# " + server + " ...\" and its PEM block from "
-                    + knownServersFile + ", then connect again.");
+                    + "./certgen.sh --force), forget the old one (" + forgetCommand(server) + ") and connect again, "
+                    + "or connect with --trust naming its new server.crt.");
             case OUT_OF_DATE -> outOfDate(e, chain);
             case WRONG_NAME -> fail(NAME_MISMATCH, e, "the certificate is not valid for the name you dialled: " + host
                     + ". It is valid for: " + subjectAltNames(chain[0]) + ".", "Connect with one of those names, or "
@@ -483,8 +499,8 @@ public class client implements Callable<Integer> {
             for (String alias : Collections.list(store.aliases())) {
                 if (store.isKeyEntry(alias)) {   // visible even without the password
                     throw new TrustProblem("trust file " + file + " holds a private key: it is a server's keystore "
-                            + "(like certs/server.p12), which a client must never have.", "Give the client the "
-                            + "certificate alone, e.g. --trust certs/server.crt (certgen.sh writes it with the key).");
+                            + "(like certs/server.p12), which a client must never have.", "Give the client server.crt, "
+                            + "never server.p12: e.g. --trust certs/server.crt (certgen.sh writes it beside the key).");
                 }
                 if (store.getCertificate(alias) instanceof X509Certificate cert) certs.add(cert);
             }
@@ -500,48 +516,84 @@ public class client implements Callable<Integer> {
 
     /** The certificate stored for host:port in the known-servers file (like ssh's known_hosts), or null. */
     private X509Certificate knownServer(String server) throws TrustProblem {
-        if (!Files.exists(knownServersFile)) return null;
+        for (String entry : knownServers()) {
+            if (!entry.startsWith("# " + server + " ")) continue;
+            List<X509Certificate> certs = certificates(entry.getBytes(StandardCharsets.US_ASCII));
+            if (certs.size() == 1) return certs.get(0);
+            throw new TrustProblem("the known-servers file " + knownServersFile + " holds no certificate under its "
+                    + "entry for " + server + ".", "Remove that entry: " + forgetCommand(server));
+        }
+        return null;
+    }
+
+    /** The known-servers file's entries, each a "# host:port SHA-256 ..." line and its PEM block. */
+    private List<String> knownServers() throws TrustProblem {
+        List<String> entries = new ArrayList<>();
         try {
-            List<String> lines = Files.readAllLines(knownServersFile, StandardCharsets.UTF_8);
-            for (int i = 0; i < lines.size(); i++) {
-                if (!lines.get(i).startsWith("# " + server + " ")) continue;
-                StringBuilder pem = new StringBuilder();
-                for (int j = i + 1; j < lines.size() && !lines.get(j).startsWith("#"); j++) {
-                    pem.append(lines.get(j)).append('\n');
-                }
-                List<X509Certificate> certs = certificates(pem.toString().getBytes(StandardCharsets.US_ASCII));
-                if (certs.size() != 1) throw new IOException("no certificate under the entry for " + server);
-                return certs.get(0);
+            if (!Files.exists(knownServersFile)) return entries;
+            for (String line : Files.readAllLines(knownServersFile, StandardCharsets.US_ASCII)) {
+                if (line.startsWith("# ") || entries.isEmpty()) entries.add("");
+                entries.set(entries.size() - 1, entries.get(entries.size() - 1) + line + "\n");
             }
-            return null;
+            return entries;
         } catch (IOException e) {
-            throw new TrustProblem("known-servers file " + knownServersFile + " cannot be read, or its entry for "
-                    + server + " holds no certificate.", "Fix or remove that entry, or use --known-servers FILE.");
+            throw new TrustProblem("the known-servers file " + knownServersFile + " cannot be read.",
+                    "Check its permissions, or use another one with --known-servers FILE.");
         }
     }
 
-    /** Appends the certificate under its host:port; the folder and the file are the owner's only, as ssh's are. */
-    private void store(String server, X509Certificate cert) throws TrustProblem, GeneralSecurityException {
+    /**
+     * Writes the file again without the entry for server, and with cert under it if given. A new owner-only file
+     * (createTempFile's default), renamed over the old one: a client running at the same time never reads half of it.
+     */
+    private String rewriteKnownServers(String server, X509Certificate cert)
+            throws TrustProblem, GeneralSecurityException {
+        List<String> entries = knownServers();
+        String removed = entries.stream().filter(entry -> entry.startsWith("# " + server + " ")).findFirst()
+                .orElse(null);
+        entries.removeIf(entry -> entry.startsWith("# " + server + " "));
+        if (cert != null) {
+            entries.add("# " + server + " SHA-256 " + fingerprint(cert) + " added "
+                    + Instant.now().truncatedTo(ChronoUnit.SECONDS) + "\n-----BEGIN CERTIFICATE-----\n"
+                    + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(cert.getEncoded())
+                    + "\n-----END CERTIFICATE-----\n");
+        }
         try {
-            boolean posix = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
             Path folder = knownServersFile.toAbsolutePath().getParent();
             if (!Files.isDirectory(folder)) {
                 Files.createDirectories(folder);
-                if (posix) Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwx------"));
+                if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+                    Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwx------"));
+                }
             }
-            if (!Files.exists(knownServersFile)) {
-                Files.writeString(knownServersFile, "");
-                if (posix) Files.setPosixFilePermissions(knownServersFile,
-                        PosixFilePermissions.fromString("rw-------"));
-            }
-            Files.writeString(knownServersFile, "# " + server + " SHA-256 " + fingerprint(cert) + " added "
-                    + Instant.now().truncatedTo(ChronoUnit.SECONDS) + "\n-----BEGIN CERTIFICATE-----\n"
-                    + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(cert.getEncoded())
-                    + "\n-----END CERTIFICATE-----\n", StandardCharsets.US_ASCII, StandardOpenOption.APPEND);
+            Path temporary = Files.createTempFile(folder, ".known_servers", ".tmp");
+            Files.writeString(temporary, String.join("", entries), StandardCharsets.US_ASCII);
+            Files.move(temporary, knownServersFile, StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+            return removed;
         } catch (IOException e) {
-            throw new TrustProblem("cannot store the certificate in " + knownServersFile + ".",
+            throw new TrustProblem("cannot write the known-servers file " + knownServersFile + ".",
                     "Choose a file you can write with --known-servers FILE.");
         }
+    }
+
+    /** --forget HOST:PORT, as ssh-keygen -R: the entry goes, and the next connection asks again. */
+    private int forget(String server) throws TrustProblem, GeneralSecurityException {
+        if (knownServers().stream().noneMatch(entry -> entry.startsWith("# " + server + " "))) {
+            List<String> stored = knownServers().stream().map(entry -> entry.split(" ")[1]).toList();
+            out.println("Nothing is stored for " + server + " in " + knownServersFile + (stored.isEmpty() ? "."
+                    : " (it holds: " + String.join(", ", stored) + ")."));
+            return 0;
+        }
+        String removed = rewriteKnownServers(server, null);
+        out.println("Forgot " + server + " (" + removed.lines().findFirst().orElse("").replaceFirst("^# \\S+ ", "")
+                + ") from " + knownServersFile + ".");
+        return 0;
+    }
+
+    private String forgetCommand(String server) {
+        return "./jbang client.java --forget " + server
+                + (knownServersFile.equals(DEFAULT_KNOWN_SERVERS) ? "" : " --known-servers " + knownServersFile);
     }
 
     // Command-line polish below: checks, wording, formatting. The TLS steps are all above.
@@ -568,6 +620,18 @@ public class client implements Callable<Integer> {
             err.println("warning: TLS 1.0 and 1.1 are obsolete and insecure; allowed for this run only.");
         }
         return names.toArray(String[]::new);
+    }
+
+    /** HOST:PORT, [IPv6]:PORT or [IPv6] in one argument, as a browser's address bar takes them. */
+    private void splitHostPort() {
+        Matcher given = Pattern.compile("\\[([^]]+)](?::(\\d{1,5}))?|([^:]+):(\\d{1,5})").matcher(host);
+        if (!given.matches()) return;
+        String portPart = given.group(2) != null ? given.group(2) : given.group(4);
+        if (portPart != null && spec.commandLine().getParseResult().hasMatchedPositional(1)) {
+            throw usage("the port is given twice: write HOST:PORT or HOST PORT, not both");
+        }
+        host = given.group(1) != null ? given.group(1) : given.group(3);
+        if (portPart != null) port = Integer.parseInt(portPart);
     }
 
     /** SNI carries host names only, never IP addresses (RFC 6066). */
@@ -667,6 +731,27 @@ public class client implements Callable<Integer> {
         }
     }
 
+    /** At a terminal, a long line wraps at its width (legible on a projector); piped, it stays one line. */
+    private String wrapped(String line) {
+        if (columns == null) columns = interactive ? terminalWidth() : 0;
+        if (columns < 40 || line.length() <= columns) return line;
+        return line.replaceAll("(.{1," + (columns - 5) + "})(?: +|$)", "$1\n    ").stripTrailing();   // words that fit
+    }
+
+    /** $COLUMNS if the shell exported it, else what stty says of the terminal; 0 if neither knows. */
+    private static int terminalWidth() {
+        try {
+            String columns = System.getenv("COLUMNS");
+            if (columns != null) return Integer.parseInt(columns.strip());
+            Process stty = new ProcessBuilder("stty", "size").redirectInput(new File("/dev/tty"))
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            String[] size = new String(stty.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).split("\\s+");
+            return stty.waitFor() == 0 && size.length == 2 ? Integer.parseInt(size[1]) : 0;
+        } catch (IOException | InterruptedException | RuntimeException unknown) {
+            return 0;
+        }
+    }
+
     private BufferedReader input() {
         if (input == null) input = new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8));
         return input;
@@ -676,8 +761,8 @@ public class client implements Callable<Integer> {
 
     /** One or two plain lines on stderr, the stack trace only with --debug. */
     private int fail(int exitCode, Throwable cause, String what, String fix) {
-        err.println("error: " + what);
-        err.println("  " + fix);
+        err.println(wrapped("error: " + what));
+        err.println(wrapped("  " + fix));
         if (debug && cause != null) cause.printStackTrace(err);
         err.flush();
         return exitCode;

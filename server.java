@@ -426,7 +426,7 @@ public class server implements Callable<Integer> {
         return "./certgen.sh --force" + (folder.equals(Path.of("certs")) ? "" : " --out " + folder);
     }
 
-    private void printBanner(PrintWriter out) throws GeneralSecurityException {
+    void printBanner(PrintWriter out) throws IOException, GeneralSecurityException {
         InetAddress address = address().getAddress();
         Date now = new Date();
         out.println("Listening on " + hostPort(address, address().getPort()) + " (" + String.join(", ", protocols)
@@ -438,9 +438,11 @@ public class server implements Callable<Integer> {
                 : certificate.getNotBefore().after(now)
                 ? "  NOT YET VALID: clients will refuse it before " + certificate.getNotBefore().toInstant() : ""));
         out.println("  SHA-256 fingerprint: " + sha256Fingerprint(certificate));
-        out.println(address.isLoopbackAddress()
-                ? "  Reachable from this machine only (--bind 0.0.0.0 lets classmates connect)."
-                : "  Reachable from other machines too: the certificate must name the address they use (--name).");
+        if (address.isLoopbackAddress()) {
+            out.println("  Reachable from this machine only (--bind 0.0.0.0 lets classmates connect).");
+        } else {
+            printClassroomAddresses(out, address);
+        }
         if (Arrays.stream(protocols).anyMatch(version -> version.matches("TLSv1(\\.1)?"))) {
             out.println("  WARNING: legacy TLS versions are on (--tls): 1.0 and 1.1 are broken; only for demos.");
         }
@@ -450,6 +452,50 @@ public class server implements Callable<Integer> {
                 + address().getPort() + (crt.equals(Path.of("certs", "server.crt")) ? "" : " --trust " + crt)
                 + "    (stop the server with Ctrl-C)");
         out.flush();
+    }
+
+    /** Bound beyond loopback: the addresses classmates can dial, whether the certificate names each, and the fix. */
+    private void printClassroomAddresses(PrintWriter out, InetAddress bound)
+            throws IOException, GeneralSecurityException {
+        List<InetAddress> addresses = new ArrayList<>(), named = new ArrayList<>();
+        List<String> names = new ArrayList<>(), missing = new ArrayList<>();
+        for (InetAddress address : bound.isAnyLocalAddress() ? machineAddresses() : List.of(bound)) {
+            // 0.0.0.0 takes IPv4 connections only; :: takes both.
+            if (bound instanceof Inet4Address && address instanceof Inet6Address) continue;
+            addresses.add(address);
+        }
+        for (List<?> name : Objects.requireNonNullElse(certificate.getSubjectAlternativeNames(), List.<List<?>>of())) {
+            String value = name.get(1).toString();
+            if (name.get(0).equals(7)) named.add(InetAddress.getByName(value));   // an address literal: no lookup
+            if (!value.matches("localhost|127\\.0\\.0\\.1|0:0:0:0:0:0:0:1")) names.add(value);
+        }
+        out.println("  Classmates can connect to" + (addresses.isEmpty() ? ": (no address but loopback found)" : ":"));
+        for (InetAddress address : addresses) {
+            String literal = address.getHostAddress().replaceFirst("%.*", "");
+            if (!named.contains(address)) missing.add(literal);
+            out.printf("    %-18s %s%n", literal, named.contains(address) ? "(named in the certificate)"
+                    : "NOT in the certificate: a client dialling it gets a host-name mismatch");
+        }
+        names.addAll(missing);
+        if (!missing.isEmpty()) {
+            out.println("  To add the missing ones: " + certgen(keystore) + " --name " + String.join(" --name ", names)
+                    + ", then restart the server.");
+        }
+    }
+
+    /** This machine's addresses that another machine could use: up interfaces, no loopback or link-local ones. */
+    private static List<InetAddress> machineAddresses() throws SocketException {
+        return NetworkInterface.networkInterfaces().filter(server::isUp)
+                .flatMap(NetworkInterface::inetAddresses)
+                .filter(address -> !address.isLoopbackAddress() && !address.isLinkLocalAddress()).toList();
+    }
+
+    private static boolean isUp(NetworkInterface card) {
+        try {
+            return card.isUp();
+        } catch (SocketException gone) {
+            return false;
+        }
     }
 
     static String subjectAltNames(X509Certificate cert) throws GeneralSecurityException {

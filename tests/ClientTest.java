@@ -63,6 +63,7 @@ class ClientTest {
         client c = new client();
         c.stdin = new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8));
         c.interactive = interactive;
+        c.columns = 0;   // the test's own terminal, if any, must not wrap what the tests read
         StringWriter out = new StringWriter(), err = new StringWriter();
         List<String> all = new ArrayList<>(List.of(args));
         if (!all.contains("--known-servers")) all.addAll(List.of("--known-servers", dir.resolve("unused-known.pem").toString()));
@@ -262,5 +263,47 @@ class ClientTest {
             assertEquals(0, typed.exit(), typed.toString());
             assertTrue(typed.out().contains("> echo: typed\n> "), "a prompt on a terminal:\n" + typed);
         }
+    }
+
+    @Test void takesHostAndPortInOneArgument() throws Exception {
+        try (var server = TestTlsServer.serving(good)) {
+            Run joined = client("localhost:" + server.port, "--trust", crt(good), "--message", "one argument");
+            assertEquals(0, joined.exit(), joined.toString());
+            assertTrue(joined.out().contains("Connecting to localhost:" + server.port + " "), joined.toString());
+            assertTrue(joined.out().contains("echo: one argument\n"), joined.toString());
+            // The test server listens on 127.0.0.1 only: refused on ::1 shows the address and the port were both read.
+            assertRefused(client("[::1]:" + server.port, "--trust", crt(good), "--message", "x"), 3,
+                    "connection refused by [::1]:" + server.port + ":");
+            Run twice = client("localhost:" + server.port, "" + server.port);
+            assertEquals(2, twice.exit(), twice.toString());
+            assertEquals("error: the port is given twice: write HOST:PORT or HOST PORT, not both\n"
+                    + "Try './jbang client.java --help'.\n", twice.err());
+        }
+    }
+
+    /** On a projector: at a 60-column terminal the error wraps at word boundaries; piped, it stays two lines. */
+    @Test void longErrorLinesWrapAtTheTerminalsWidthAndStayWholeWhenPiped() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/script")), "needs script(1)");
+        int port;
+        try (var probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();   // closed again: nothing listens there
+        }
+        List<String> command = Lab.withLauncher(Lab.ROOT.resolve("client.java").toString(), "localhost", "" + port,
+                "--known-servers", dir.resolve("unused-known.pem").toString());
+        Lab.Result piped = Lab.run(dir, Duration.ofSeconds(120), Map.of(), command);
+        assertEquals(3, piped.exitCode(), piped.toString());
+        List<String> errorLines = piped.stderr().lines().filter(line -> !line.startsWith("[jbang]")).toList();
+        assertEquals(2, errorLines.size(), piped.toString());
+        assertTrue(errorLines.get(1).length() > 60, "unwrapped when piped: " + piped);
+
+        String atTerminal = "unset COLUMNS; stty cols 60; exec " + String.join(" ", command);
+        Lab.Result tty = Lab.run(dir, Duration.ofSeconds(120), Map.of(), List.of("script", "-qefc", atTerminal, "/dev/null"));
+        assertEquals(3, tty.exitCode(), tty.toString());
+        String error = tty.stdout().replace("\r", "");
+        error = error.substring(error.indexOf("error: "));
+        for (String line : error.lines().toList()) assertTrue(line.length() <= 60, "longer than 60: " + line + "\n" + tty);
+        assertTrue(error.lines().count() > 2, tty.toString());
+        assertEquals(String.join(" ", errorLines).replaceAll("\\s+", " "), error.strip().replaceAll("\\s+", " "),
+                "the same words, only wrapped");
     }
 }

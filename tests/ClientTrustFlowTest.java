@@ -103,17 +103,67 @@ class ClientTrustFlowTest {
         }
     }
 
-    @Test void aChangedCertificateIsRefusedLoudly() throws Exception {
+    /**
+     * The lecturer renewed the certificate: a student who stored the old one is refused loudly (CHANGED) without
+     * --trust, and connects, with a note, when --trust names the new server.crt: the trust asked for wins.
+     */
+    @Test void aChangedCertificateIsRefusedLoudlyUnlessTrustNamesTheNewOne() throws Exception {
         Path known = dir.resolve("changed/known_servers.pem");
         try (var server = TestTlsServer.serving(lab)) {
-            // As if the user had accepted a different certificate for this host:port earlier.
+            // As if the user had accepted the server's previous certificate at the prompt last week.
             Files.createDirectories(known.getParent());
             Files.writeString(known, "# localhost:" + server.port + " SHA-256 (as stored earlier) added 2026-01-01T00:00:00Z\n"
                     + Files.readString(other.resolve("server.crt")));
-            ClientTest.Run run = client("", false, "localhost", "" + server.port, "--trust", lab.resolve("server.crt").toString(),
-                    "--known-servers", known.toString(), "--trust-new", "yes", "--message", "x");
-            ClientTest.assertRefused(run, 4, "has CHANGED", "man-in-the-middle", "remove the entry \"# localhost:" + server.port,
-                    known.toString());
+
+            ClientTest.Run refused = client("", false, "localhost", "" + server.port, "--known-servers", known.toString(),
+                    "--trust-new", "yes", "--message", "x");
+            ClientTest.assertRefused(refused, 4, "has CHANGED", "man-in-the-middle",
+                    "./jbang client.java --forget localhost:" + server.port + " --known-servers " + known);
+
+            ClientTest.Run vouched = client("", false, "localhost", "" + server.port, "--trust", lab.resolve("server.crt").toString(),
+                    "--known-servers", known.toString(), "--message", "renewed");
+            assertEquals(0, vouched.exit(), vouched.toString());
+            assertTrue(vouched.out().contains("echo: renewed\n"), vouched.toString());
+            assertEquals("note: --trust verified this certificate, but a different one is stored for localhost:" + server.port
+                    + " in " + known + "; drop it with: ./jbang client.java --forget localhost:" + server.port
+                    + " --known-servers " + known + "\n", vouched.err());
+
+            // A --trust that does not verify the server is "not trusted", as without a stored certificate.
+            ClientTest.Run wrongTrust = client("", false, "localhost", "" + server.port, "--trust", unrelated(),
+                    "--known-servers", known.toString(), "--trust-new", "no", "--message", "x");
+            ClientTest.assertRefused(wrongTrust, 4, "not trusted", "plus the certificate stored for localhost:" + server.port);
+        }
+    }
+
+    /** --forget removes the one entry (the file stays owner-only and whole), and the next connection asks again. */
+    @Test void forgetRemovesTheStoredCertificateAndTheNextConnectionAsksAgain() throws Exception {
+        Path known = dir.resolve("forget/known_servers.pem");
+        try (var server = TestTlsServer.serving(lab); var second = TestTlsServer.serving(lab)) {
+            for (int port : new int[] {server.port, second.port}) {
+                assertEquals(0, client("", false, "localhost", "" + port, "--trust", unrelated(), "--known-servers",
+                        known.toString(), "--trust-new", "yes", "--message", "x").exit());
+            }
+            String fingerprint = TestCerts.fingerprint(TestCerts.read(lab.resolve("server.crt")));
+            ClientTest.Run forgot = client("", false, "--forget", "localhost:" + server.port, "--known-servers", known.toString());
+            assertEquals(0, forgot.exit(), forgot.toString());
+            assertTrue(forgot.out().matches("Forgot localhost:" + server.port + " \\(SHA-256 " + fingerprint
+                    + " added \\S+\\) from " + java.util.regex.Pattern.quote(known.toString()) + "\\.\n"), forgot.toString());
+            String left = Files.readString(known);
+            assertFalse(left.contains("# localhost:" + server.port + " "), left);
+            assertTrue(left.startsWith("# localhost:" + second.port + " SHA-256 " + fingerprint), left);
+            assertEquals(TestCerts.read(lab.resolve("server.crt")), TestCerts.read(known), "the other entry is whole");
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(known)));
+            try (var files = Files.list(known.getParent())) {
+                assertEquals(List.of(known), files.toList(), "no temporary file left beside it");
+            }
+
+            ClientTest.Run again = client("n\n", true, "localhost", "" + server.port, "--trust", unrelated(),
+                    "--known-servers", known.toString());
+            assertTrue(again.out().contains("Trust this certificate? [y/N] Not trusted."), again.toString());
+            ClientTest.Run nothing = client("", false, "--forget", "localhost:" + server.port, "--known-servers", known.toString());
+            assertEquals(0, nothing.exit(), nothing.toString());
+            assertEquals("Nothing is stored for localhost:" + server.port + " in " + known + " (it holds: localhost:"
+                    + second.port + ").\n", nothing.out());
         }
     }
 

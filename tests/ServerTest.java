@@ -469,4 +469,43 @@ class ServerTest {
             assertFalse(server.transcript().contains("at java."), server::transcript);
         }
     }
+
+    /** A classroom server (--bind 0.0.0.0): the banner lists this machine's IPv4 addresses and what the certificate names. */
+    @Test void aClassroomBannerListsTheAddressesClassmatesCanUseAndWhetherTheCertificateNamesThem() throws Exception {
+        List<String> addresses = java.net.NetworkInterface.networkInterfaces().filter(card -> {
+            try {
+                return card.isUp();
+            } catch (java.net.SocketException e) {
+                return false;
+            }
+        }).flatMap(java.net.NetworkInterface::inetAddresses)
+                .filter(a -> a instanceof java.net.Inet4Address && !a.isLoopbackAddress() && !a.isLinkLocalAddress())
+                .map(java.net.InetAddress::getHostAddress).toList();
+        org.junit.jupiter.api.Assumptions.assumeFalse(addresses.isEmpty(), "this machine has no network address");
+        Path named = Lab.certs(Files.createDirectories(dir.resolve("classroom")), "--name", "lab.test", "--name", addresses.get(0));
+        for (Path folder : List.of(certs, named)) {
+            server command = new server();
+            new CommandLine(command).parseArgs("--port", "0", "--bind", "0.0.0.0", "--keystore", folder.resolve("server.p12").toString());
+            try (Running running = new Running(command, command.start(new PrintWriter(new StringWriter(), true)), new StringWriter())) {
+                StringWriter banner = new StringWriter();
+                running.server().printBanner(new PrintWriter(banner, true));
+                String text = banner.toString();
+                assertTrue(text.contains("\n  Classmates can connect to:\n"), text);
+                boolean namesFirst = folder.equals(named);
+                for (String address : addresses) {
+                    boolean inCertificate = namesFirst && address.equals(addresses.get(0));
+                    assertTrue(text.matches("(?s).*\n    " + java.util.regex.Pattern.quote(address) + " +"
+                            + (inCertificate ? "\\(named in the certificate\\)" : "NOT in the certificate: .*mismatch") + "\n.*"), text);
+                }
+                List<String> missing = addresses.subList(namesFirst ? 1 : 0, addresses.size());
+                String certgen = "./certgen.sh --force --out " + folder + (namesFirst ? " --name lab.test --name "
+                        + addresses.get(0) : "") + missing.stream().map(a -> " --name " + a).collect(Collectors.joining());
+                assertEquals(!missing.isEmpty(), text.contains("  To add the missing ones: "), text);
+                assertTrue(missing.isEmpty() || text.contains("  To add the missing ones: " + certgen + ", then restart"), text);
+                assertTrue(text.contains("  Try it: ./jbang client.java localhost " + running.port()), text);
+                String listed = text.substring(text.indexOf("Classmates"), text.indexOf("  Try it"));
+                assertFalse(listed.matches("(?s).*\\n    \\S*:.*"), "0.0.0.0 takes IPv4 only, so no IPv6 address is listed:\n" + text);
+            }
+        }
+    }
 }
