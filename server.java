@@ -474,7 +474,7 @@ public class server implements Callable<Integer> {
             String literal = address.getHostAddress().replaceFirst("%.*", "");
             if (!named.contains(address)) missing.add(literal);
             out.printf("    %-18s %s%n", literal, named.contains(address) ? "(named in the certificate)"
-                    : "NOT in the certificate: a client dialling it gets a host-name mismatch");
+                    : "NOT in the certificate: dialled, it fails the name check");
         }
         names.addAll(missing);
         if (!missing.isEmpty()) {

@@ -495,7 +495,7 @@ class ServerTest {
                 for (String address : addresses) {
                     boolean inCertificate = namesFirst && address.equals(addresses.get(0));
                     assertTrue(text.matches("(?s).*\n    " + java.util.regex.Pattern.quote(address) + " +"
-                            + (inCertificate ? "\\(named in the certificate\\)" : "NOT in the certificate: .*mismatch") + "\n.*"), text);
+                            + (inCertificate ? "\\(named in the certificate\\)" : "NOT in the certificate: .*name check") + "\n.*"), text);
                 }
                 List<String> missing = addresses.subList(namesFirst ? 1 : 0, addresses.size());
                 String certgen = "./certgen.sh --force --out " + folder + (namesFirst ? " --name lab.test --name "
