@@ -12,6 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -188,6 +189,14 @@ class OfflineTest {
         Lab.Result first = offline(project, noCopy, "./jbang", "--version");
         assertEquals(1, first.exitCode(), first::toString);
         assertTrue(first.stderr().contains("could not download dev.jbang:jbang-cli:0.132.1"), first::toString);
+        assertTrue(first.stderr().endsWith(" No network here? See LAB-IMAGE.md.\n"), first::toString);
+        // And on a lab machine, which has no Maven either, the launcher points at the guide too.
+        Map<String, String> noMaven = new HashMap<>(noCopy);
+        noMaven.put("PATH", Lab.pathWithout("mvn", "jbang"));
+        Lab.Result bare = offline(project, noMaven, "./jbang", "--version");
+        assertEquals(1, bare.exitCode(), bare::toString);
+        assertTrue(bare.stderr().startsWith("jbang launcher: JBang is not installed and Maven ('mvn') is not available")
+                && bare.stderr().endsWith(" No network here? See LAB-IMAGE.md.\n"), bare::toString);
 
         // A dependency the fill did not fetch stays out of reach, with or without --offline.
         Files.writeString(project.resolve("newer.java"), """
