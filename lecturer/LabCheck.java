@@ -60,7 +60,8 @@ public class LabCheck {
     static final int WAIT_MS = 5_000;
     static final int CLIENTS_AT_ONCE = 8;
     static final String[] MODERN = {"TLSv1.3", "TLSv1.2"};
-    static final Pattern STACK_TRACE = Pattern.compile("(?m)^\\s+at \\S+\\(.*\\)$|Exception in thread|^Caused by: ");
+    static final Pattern STACK_TRACE = Pattern.compile(
+            "(?m)^\\s+at \\S+\\(.*\\)$|^\\s+\\.\\.\\. \\d+ more$|Exception in thread|^Caused by: ");
 
     static int timeoutSeconds = 30;
     /** What --trust named, and the certificates in it: all that the check's own clients of the server trust. */
@@ -206,6 +207,7 @@ public class LabCheck {
         Process process;
         int port;
         volatile String lastLine = "";
+        volatile boolean stackTrace;
 
         ServerUnderTest(List<String> words) { this.words = words; }
 
@@ -223,7 +225,10 @@ public class LabCheck {
             }
             Thread reader = new Thread(() -> {   // drained, or a chatty server would block on a full pipe
                 try (var lines = new BufferedReader(new InputStreamReader(process.getInputStream()))) {
-                    for (String line; (line = lines.readLine()) != null; ) if (!line.isBlank()) lastLine = line.strip();
+                    for (String line; (line = lines.readLine()) != null; ) {
+                        if (STACK_TRACE.matcher(line).find()) stackTrace = true;
+                        else if (!line.isBlank()) lastLine = line.strip();
+                    }
                 } catch (IOException ended) {
                     // The process is gone; its last line is kept.
                 }
@@ -234,7 +239,7 @@ public class LabCheck {
             while (System.nanoTime() < deadline) {
                 if (!process.isAlive()) return "it " + exited();
                 try (Socket probe = new Socket()) {
-                    probe.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), WAIT_MS);
+                    probe.connect(loopback(port), WAIT_MS);
                     // A full handshake, not a bare connect-and-close: a server that dies on that would be judged on
                     // something no check asked for.
                     try (SSLSocket ready = new Probe().layer(probe, MODERN)) {
@@ -250,8 +255,9 @@ public class LabCheck {
         }
 
         String exited() {
-            return "exited with status " + process.exitValue() + (lastLine.isEmpty() ? "" : ", its last line: "
-                    + shorten(lastLine));
+            // Its own words, unless they are a stack trace: those are long, and worded differently by each JDK.
+            return "exited with status " + process.exitValue() + (stackTrace ? " after a stack trace"
+                    : lastLine.isEmpty() ? "" : ", its last line: \"" + lastLine + "\"");
         }
     }
 
@@ -359,7 +365,7 @@ public class LabCheck {
 
     static Seen afterPlaintext(ServerUnderTest server) {
         try (Socket plain = new Socket()) {
-            plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port), WAIT_MS);
+            plain.connect(loopback(server.port), WAIT_MS);
             plain.setSoTimeout(WAIT_MS);
             plain.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             plain.getInputStream().readAllBytes();   // its alert, until it hangs up
@@ -367,13 +373,12 @@ public class LabCheck {
             // Hanging up at once, or a reset, is a fine answer to plain text.
         }
         Seen after = echo(server.port, payload(100));
-        if (!server.process.isAlive()) return new Seen(false, "it exited");
         return new Seen(after.pass(), after.pass() ? "a verifying client echoed after it" : after.what());
     }
 
     static Seen besideSilent(int port) {
         try (Socket silent = new Socket()) {
-            silent.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), WAIT_MS);
+            silent.connect(loopback(port), WAIT_MS);
             sleep(200);   // so that the server has accepted the silent connection first
             Seen beside = echo(port, payload(100));
             return new Seen(beside.pass(), beside.pass() ? "a verifying client echoed meanwhile" : beside.what());
@@ -449,7 +454,7 @@ public class LabCheck {
         SSLSocket dial(int port, String... versions) throws IOException {
             Socket tcp = new Socket();
             try {
-                tcp.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), WAIT_MS);
+                tcp.connect(loopback(port), WAIT_MS);
                 return layer(tcp, versions);
             } catch (IOException e) {
                 tcp.close();
@@ -556,56 +561,58 @@ public class LabCheck {
 
     static void checkClient(List<String> words) throws CheckError {
         try {
-            tempDir = Files.createTempDirectory("labcheck-");   // owner-only: it holds private keys and a password
-            Path password = tempDir.resolve("keys.pass");
-            Files.writeString(password, HexFormat.of().formatHex(new SecureRandom().generateSeed(16)));
-            String days = "" + ChronoUnit.DAYS.between(GOOD_FROM, GOOD_UNTIL);
-            String good = "san=dns:localhost,ip:127.0.0.1,dns:report.labcheck.invalid";
-            Map<String, List<String>> certificates = Map.of(
-                    "good", List.of("-dname", "CN=Lab Check Server", "-ext", good, "-validity", days,
-                            "-startdate", GOOD_FROM.toString().replace('-', '/') + " 12:00:00"),
-                    "untrusted", List.of("-dname", "CN=localhost", "-ext", "san=dns:localhost,ip:127.0.0.1"),
-                    "wrongname", List.of("-dname", "CN=other.labcheck.invalid",
-                            "-ext", "san=dns:other.labcheck.invalid"),
-                    "expired", List.of("-dname", "CN=localhost", "-ext", "san=dns:localhost,ip:127.0.0.1",
-                            "-startdate", "-30d", "-validity", "1"));
-            ExecutorService keytools = Executors.newFixedThreadPool(2);   // a JVM start each: two at a time
-            Map<String, Future<KeyStore>> stores = new TreeMap<>();
-            certificates.forEach((name, options) -> stores.put(name, keytools.submit(() -> keytool(name, password,
-                    options))));
-            keytools.shutdown();
-            char[] secret = Files.readString(password).toCharArray();
-            Map<String, SSLContext> contexts = new HashMap<>();
-            Map<String, X509Certificate> leaves = new HashMap<>();
-            for (var store : stores.entrySet()) {
-                KeyStore keys = store.getValue().get();
-                KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-                factory.init(keys, secret);
-                SSLContext context = SSLContext.getInstance("TLS");
-                context.init(factory.getKeyManagers(), null, null);
-                contexts.put(store.getKey(), context);
-                leaves.put(store.getKey(), (X509Certificate) keys.getCertificate("server"));
-            }
+            Map<String, Identity> servers = identities();
             int before = total;
             try {
-                clientChecks(words, contexts, leaves);
+                clientChecks(words, servers);
             } catch (NotStarted e) {
                 notStarted = true;
                 for (int i = total - before; i < CLIENT_CHECKS.length; i++) rubric(CLIENT_CHECKS[i], false, "not run");
             }
-        } catch (ExecutionException e) {
-            throw new CheckError(e.getCause() instanceof CheckError c ? c.getMessage() : "cannot make certificates ("
-                    + e.getCause().getClass().getSimpleName() + ")");
-        } catch (IOException | GeneralSecurityException | InterruptedException e) {
-            throw new CheckError("cannot make its certificates in " + tempDir + " (" + e.getClass().getSimpleName()
-                    + ")");
+        } catch (IOException | GeneralSecurityException e) {
+            throw new CheckError("cannot run its own TLS servers on loopback (" + e.getClass().getSimpleName() + ")");
         } finally {
             tidyUp();
         }
     }
 
+    /** What one of the check's servers presents: its key and certificate, and the certificate for clients. */
+    record Identity(SSLContext context, X509Certificate certificate) {}
+
+    /** The four servers' certificates, made by keytool in a private folder; {trust} names their .crt files there. */
+    static Map<String, Identity> identities() throws CheckError {
+        try {
+            tempDir = Files.createTempDirectory("labcheck-");   // owner-only: it holds private keys and a password
+            Path password = tempDir.resolve("keys.pass");
+            Files.writeString(password, HexFormat.of().formatHex(new SecureRandom().generateSeed(16)));
+            String days = "" + ChronoUnit.DAYS.between(GOOD_FROM, GOOD_UNTIL);
+            String lab = "san=dns:localhost,ip:127.0.0.1";
+            Map<String, List<String>> certificates = Map.of(
+                    "good", List.of("-dname", "CN=Lab Check Server", "-ext", lab + ",dns:report.labcheck.invalid",
+                            "-validity", days, "-startdate", GOOD_FROM.toString().replace('-', '/') + " 12:00:00"),
+                    "untrusted", List.of("-dname", "CN=localhost", "-ext", lab),
+                    "wrongname", List.of("-dname", "CN=other.labcheck.invalid",
+                            "-ext", "san=dns:other.labcheck.invalid"),
+                    "expired", List.of("-dname", "CN=localhost", "-ext", lab, "-startdate", "-30d", "-validity", "1"));
+            ExecutorService keytools = Executors.newFixedThreadPool(2);   // a JVM start each: two at a time
+            Map<String, Future<Identity>> made = new HashMap<>();
+            certificates.forEach((name, options) -> made.put(name, keytools.submit(() -> keytool(name, password,
+                    options))));
+            keytools.shutdown();
+            Map<String, Identity> identities = new HashMap<>();
+            for (var identity : made.entrySet()) identities.put(identity.getKey(), identity.getValue().get());
+            return identities;
+        } catch (ExecutionException e) {
+            throw new CheckError(e.getCause() instanceof CheckError c ? c.getMessage() : "cannot make certificates ("
+                    + e.getCause().getClass().getSimpleName() + ")");
+        } catch (IOException | InterruptedException e) {
+            throw new CheckError("cannot make its certificates in a temporary folder (" + e.getClass().getSimpleName()
+                    + ")");
+        }
+    }
+
     /** A self-signed EC key and certificate made by keytool; the password goes by file, never on the command line. */
-    static KeyStore keytool(String name, Path password, List<String> options) throws Exception {
+    static Identity keytool(String name, Path password, List<String> options) throws Exception {
         Path store = tempDir.resolve(name + ".p12");
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool")
                 .toString(), "-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC", "-genkeypair", "-alias", "server",
@@ -613,37 +620,42 @@ public class LabCheck {
                 "-storepass:file", password.toString()));
         command.addAll(options);
         Process keytool = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        String output = readAll(keytool.getInputStream());
         if (keytool.waitFor() != 0) throw new CheckError("keytool failed: " + shorten(output));
+        char[] secret = Files.readString(password).toCharArray();
         KeyStore keys = KeyStore.getInstance("PKCS12");
         try (InputStream in = Files.newInputStream(store)) {
-            keys.load(in, Files.readString(password).toCharArray());
+            keys.load(in, secret);
         }
+        KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        factory.init(keys, secret);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(factory.getKeyManagers(), null, null);
+        X509Certificate certificate = (X509Certificate) keys.getCertificate("server");
         Files.writeString(tempDir.resolve(name + ".crt"), "-----BEGIN CERTIFICATE-----\n" + Base64.getMimeEncoder(64,
-                new byte[] {'\n'}).encodeToString(keys.getCertificate("server").getEncoded())
-                + "\n-----END CERTIFICATE-----\n");
-        return keys;
+                new byte[] {'\n'}).encodeToString(certificate.getEncoded()) + "\n-----END CERTIFICATE-----\n");
+        return new Identity(context, certificate);
     }
 
-    static void clientChecks(List<String> words, Map<String, SSLContext> contexts, Map<String, X509Certificate> leaves)
-            throws IOException, GeneralSecurityException {
+    static void clientChecks(List<String> words, Map<String, Identity> servers) throws IOException,
+            GeneralSecurityException {
         String line = "lab check " + HexFormat.of().formatHex(new SecureRandom().generateSeed(6));
-        try (LabServer server = new LabServer(contexts.get("good"), MODERN)) {
+        try (LabServer server = new LabServer(servers.get("good").context(), MODERN)) {
             ClientRun run = runClient(words, server, "good", line);
             boolean echoed = run.exit == 0 && run.out.contains(line) && server.received().contains(line);
             rubric(CLIENT_CHECKS[0], echoed, echoed ? "exit 0, echo seen"
                     : run.hung ? run.hungFor() : "exit " + run.exit + (server.version == null ? ", no handshake" : "")
                     + (server.received().contains(line) ? "" : ", the line never reached the server")
-                    + run.firstLine());
-            List<String> missing = missing(run.out + run.err, leaves.get("good"), server);
+                    + run.message().stream().findFirst().map(first -> ": " + shorten(first)).orElse(""));
+            List<String> missing = missing(run.out + run.err, servers.get("good").certificate(), server);
             rubric(CLIENT_CHECKS[1], missing.isEmpty(), missing.isEmpty()
                     ? "subject, names, dates, serial, key, signature, fingerprint, TLS version, cipher suite"
                     : "missing: " + String.join(", ", missing));
         }
-        refusal(words, CLIENT_CHECKS[2], contexts.get("untrusted"), "good", MODERN, line);
-        refusal(words, CLIENT_CHECKS[3], contexts.get("wrongname"), "wrongname", MODERN, line);
-        refusal(words, CLIENT_CHECKS[4], contexts.get("expired"), "expired", MODERN, line);
-        refusal(words, CLIENT_CHECKS[5], contexts.get("good"), "good", new String[] {"TLSv1"}, line);
+        refusal(words, CLIENT_CHECKS[2], servers.get("untrusted").context(), "good", MODERN, line);
+        refusal(words, CLIENT_CHECKS[3], servers.get("wrongname").context(), "wrongname", MODERN, line);
+        refusal(words, CLIENT_CHECKS[4], servers.get("expired").context(), "expired", MODERN, line);
+        refusal(words, CLIENT_CHECKS[5], servers.get("good").context(), "good", new String[] {"TLSv1"}, line);
     }
 
     /** The credit task's fields (workbook Step 5) that the client's output lacks, looked for in any format. */
@@ -678,9 +690,7 @@ public class LabCheck {
             String line) throws IOException {
         try (LabServer server = new LabServer(context, versions)) {
             ClientRun run = runClient(words, server, trust, line);
-            // The launcher's and the JVM's own notes are not the client's message.
-            List<String> message = run.err.lines().filter(l -> !l.isBlank() && !l.startsWith("[jbang]")
-                    && !l.startsWith("Picked up ")).toList();
+            List<String> message = run.message();
             String seen;
             if (run.hung) seen = run.hungFor();
             else if (run.exit == 0) seen = "exit 0: it did not refuse";
@@ -696,9 +706,10 @@ public class LabCheck {
     record ClientRun(boolean hung, int exit, String out, String err) {
         String hungFor() { return "hung: still running after " + timeoutSeconds + " s"; }
 
-        String firstLine() {
-            return err.lines().filter(l -> !l.isBlank() && !l.startsWith("[jbang]")).findFirst()
-                    .map(l -> ": " + shorten(l)).orElse("");
+        /** Its error message: stderr, less the launcher's and the JVM's own notes. */
+        List<String> message() {
+            return err.lines().filter(l -> !l.isBlank() && !l.startsWith("[jbang]") && !l.startsWith("Picked up "))
+                    .toList();
         }
     }
 
@@ -765,9 +776,9 @@ public class LabCheck {
             }
         }
 
+        /** No time limit here: a client that hangs is stopped at --timeout, and that ends its connection too. */
         void echo(SSLSocket socket) {
             try (socket) {
-                socket.setSoTimeout(timeoutSeconds * 1000);
                 socket.startHandshake();
                 version = socket.getSession().getProtocol();
                 suite = socket.getSession().getCipherSuite();
@@ -822,6 +833,10 @@ public class LabCheck {
         } catch (IOException e) {
             System.err.println("LabCheck: could not delete " + dir + "; delete it yourself (it holds test keys).");
         }
+    }
+
+    static InetSocketAddress loopback(int port) {
+        return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
     }
 
     static void daemon(Runnable task) {
