@@ -31,14 +31,19 @@ class LabCheckTest {
     /** Flags that start a short-lived JVM faster: the check starts dozens of them. */
     static final String FAST = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC";
 
-    static final String TLS13 = "server: TLS 1.3 handshake", TLS12 = "server: TLS 1.2 handshake",
-            OLD_VERSIONS = "server: refuses TLS 1.0 and 1.1", CERTIFICATE = "server: its certificate is trusted",
-            ECHO = "server: echoes byte-exact", PLAINTEXT = "server: still serves after a plaintext client",
-            SILENT = "server: serves a client while a silent one is connected", AT_ONCE = "server: serves 8 clients";
+    /** The start of the rubric lines that the broken copies lose. */
+    static final String OLD_VERSIONS = "server: refuses TLS 1.0 and 1.1", CERTIFICATE = "server: its certificate is",
+            PLAINTEXT = "server: still serves after a plaintext client", AT_ONCE = "server: serves 8 clients",
+            SILENT = "server: serves a client while a silent one is connected";
     static final String CLIENT_ECHO = "client: echoes a line", REPORT = "client: prints the certificate report",
             UNTRUSTED = "client: refuses an untrusted certificate", WRONG_NAME = "client: refuses a certificate for",
             EXPIRED = "client: refuses an expired certificate", TLS10 = "client: refuses a TLS 1.0-only server";
     static final List<String> REFUSALS = List.of(UNTRUSTED, WRONG_NAME, EXPIRED, TLS10);
+    /** The command templates that --help and README.md give, as a lecturer copies them. */
+    static final List<String> TEMPLATES = List.of("--server 'java examples/TlsEchoServer.java {port}'",
+            "--client 'java examples/TlsEchoClient.java {host} {port} {trust}'",
+            "--server './jbang server.java --port {port}'",
+            "--client './jbang client.java {host} {port} --trust {trust}'");
 
     @TempDir static Path dir;
     /** LabCheck and the broken copies, compiled once: each is then a plain JVM start for the check to run. */
@@ -62,14 +67,21 @@ class LabCheckTest {
         Lab.Result compiled = Lab.run(dir, Duration.ofMinutes(2), Map.of(), javac);
         assertEquals(0, compiled.exitCode(), compiled::toString);
 
-        // Its own temporary folder, to see that the check leaves nothing behind there.
+        // The README's command, word for word, in a folder with certs/ and examples/ as in the project; with its own
+        // temporary folder, to see that the check leaves nothing behind there.
         Files.createDirectories(dir.resolve("tmp"));
-        check("worked solutions", dir, List.of(JAVA, "-Djava.io.tmpdir=" + dir.resolve("tmp"),
-                Lab.ROOT.resolve("lecturer/LabCheck.java").toString(),
-                "--server", quote(JAVA, EXAMPLES.resolve("TlsEchoServer.java")) + " {port}",
-                "--client", quote(JAVA, EXAMPLES.resolve("TlsEchoClient.java")) + " {host} {port} {trust}"));
+        Files.createDirectories(dir.resolve("examples"));
+        for (String solution : List.of("TlsEchoServer.java", "TlsEchoClient.java")) {
+            Files.copy(EXAMPLES.resolve(solution), dir.resolve("examples").resolve(solution));
+        }
+        List<String> worked = new ArrayList<>(List.of(JAVA, "-Djava.io.tmpdir=" + dir.resolve("tmp"),
+                Lab.ROOT.resolve("lecturer/LabCheck.java").toString()));
+        worked.addAll(asArguments(TEMPLATES.get(0)));
+        worked.addAll(asArguments(TEMPLATES.get(1)));
+        check("worked solutions", dir, worked);
         checks.put("lab's programs", pool.submit(() -> {
-            // Built once before the check starts them, so that the check times their start, not JBang's build.
+            // Built once before the check starts them, so that the check times their start, not JBang's build. The
+            // templates of the README, with the launcher's and the scripts' full paths: this is not the project folder.
             for (String script : List.of("server.java", "client.java")) {
                 Lab.Result help = Lab.jbang(dir, Duration.ofMinutes(3), Lab.ROOT.resolve(script).toString(), "--help");
                 assertEquals(0, help.exitCode(), help::toString);
@@ -151,7 +163,6 @@ class LabCheckTest {
         try (var left = Files.list(dir.resolve("tmp"))) {
             assertEquals(List.of(), left.toList(), "the check deletes its keys and certificates");
         }
-        assertNoProcessRuns(EXAMPLES.resolve("TlsEchoServer.java").toString());
     }
 
     @Test void labsOwnServerAndClientScoreFullMarks() throws Exception {
@@ -206,6 +217,7 @@ class LabCheckTest {
 
     @Test void serverThatServesOneClientAtATimeLosesTheConcurrencyMarks() throws Exception {
         assertScore("OneClientAtATime", 1, "6/8", SILENT, AT_ONCE);
+        assertNoProcessRuns("OneClientAtATime");
     }
 
     @Test void serverWhoseCertificateLacksTheIpAddressLosesOnlyThatMark() throws Exception {
@@ -254,15 +266,14 @@ class LabCheckTest {
         }
     }
 
-    @Test void helpRunsWithJBangToo() {
+    @Test void helpRunsWithJBangTooAndGivesTheReadmesTemplates() throws IOException {
         Lab.Result help = Lab.jbang(dir, Duration.ofMinutes(3), Lab.ROOT.resolve("lecturer/LabCheck.java").toString(),
                 "--help");
         assertEquals(0, help.exitCode(), help::toString);
-        for (String text : List.of("--server 'java examples/TlsEchoServer.java {port}'",
-                "--client 'java examples/TlsEchoClient.java {host} {port} {trust}'",
-                "--server './jbang server.java --port {port}'", "--client './jbang client.java {host} {port} --trust"
-                        + " {trust}'")) {
-            assertTrue(help.stdout().contains(text), () -> text + "\n" + help);
+        String readme = Files.readString(Lab.ROOT.resolve("README.md"));
+        for (String template : TEMPLATES) {
+            assertTrue(help.stdout().contains(template), () -> template + "\n" + help);
+            assertTrue(readme.contains(template), () -> "README.md: " + template);
         }
     }
 
@@ -283,6 +294,12 @@ class LabCheckTest {
         assertEquals(exit, result.exitCode(), result::toString);
         assertFalse(result.all().contains("\tat ") || result.all().contains("Exception in thread"), result::toString);
         return result;
+    }
+
+    /** "--option 'value'" as the shell passes it: two arguments, without the quotes. */
+    static List<String> asArguments(String template) {
+        int space = template.indexOf(' ');
+        return List.of(template.substring(0, space), template.substring(space + 2, template.length() - 1));
     }
 
     static void assertNoProcessRuns(String argument) {
