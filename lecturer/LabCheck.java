@@ -50,7 +50,8 @@ public class LabCheck {
                                    --client 'java examples/TlsEchoClient.java {host} {port} {trust}'
                                    --client './jbang client.java {host} {port} --trust {trust}'
                                  It gets one line on stdin, then the end of input.
-              --timeout SECONDS  how long a server may take to listen, or a client to finish (default: 30)
+              --timeout SECONDS  how long a server may take to listen, or a client to finish (default: 30);
+                                 any other answer, over loopback from a program that runs, gets 5 s
 
             CMD is split into words at spaces; '...' or "..." keeps spaces within a word. No shell runs it:
             no pipes, redirections, variables or ~.
@@ -64,9 +65,9 @@ public class LabCheck {
             "(?m)^\\s+at \\S+\\(.*\\)$|^\\s+\\.\\.\\. \\d+ more$|Exception in thread|^Caused by: ");
 
     static int timeoutSeconds = 30;
-    /** What --trust named, and the certificates in it: all that the check's own clients of the server trust. */
+    /** What --trust named, and the JDK's trust manager for its certificates: all that the check's clients trust. */
     static String trustName = "certs/server.crt";
-    static List<X509Certificate> trusted = List.of();
+    static X509ExtendedTrustManager pkix;
     static int passed, total;
     static boolean notStarted;
     /** What to tidy up however the check ends, Ctrl-C included: the processes it started and its temporary folder. */
@@ -102,7 +103,7 @@ public class LabCheck {
         if (client != null && !(client.contains("{port}") && client.contains("{trust}"))) {
             usage("--client needs {port} and {trust} in its command");
         }
-        if (server != null) trusted = readTrust(trustName);
+        if (server != null) pkix = trusting(trustName);
         Runtime.getRuntime().addShutdownHook(new Thread(LabCheck::tidyUp));
         try {
             if (server != null) checkServer(words(server));
@@ -131,13 +132,17 @@ public class LabCheck {
         System.exit(2);
     }
 
-    static List<X509Certificate> readTrust(String file) {
+    /** The JDK's own trust manager (PKIX), for exactly the certificates in the file: not its CAs, nor just anything. */
+    static X509ExtendedTrustManager trusting(String file) {
         try (InputStream in = Files.newInputStream(Path.of(file))) {
-            List<X509Certificate> certificates = new ArrayList<>();
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
             for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-                certificates.add((X509Certificate) c);
+                store.setCertificateEntry("" + store.size(), c);
             }
-            if (!certificates.isEmpty()) return certificates;
+            TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX");
+            factory.init(store);
+            if (store.size() > 0) return (X509ExtendedTrustManager) factory.getTrustManagers()[0];
         } catch (IOException | GeneralSecurityException e) {
             // Told below, whatever the cause: the fix is the same.
         }
@@ -419,7 +424,7 @@ public class LabCheck {
         }
         long done = CLIENTS_AT_ONCE - echoed.getCount();
         return new Seen(firstProblem == null, firstProblem == null ? "all " + CLIENTS_AT_ONCE + " echoed"
-                : done + " of " + CLIENTS_AT_ONCE + " echoed; another: " + firstProblem);
+                : done + " of " + CLIENTS_AT_ONCE + " echoed; first problem: " + firstProblem);
     }
 
     /** Every byte value, then random ones: a server that treats the data as text changes some of them. */
@@ -431,27 +436,13 @@ public class LabCheck {
     }
 
     /**
-     * A client as the lab's should be: it trusts exactly the --trust certificates and checks the host name. Its trust
-     * manager is the JDK's (PKIX), which it asks every time; before asking, it notes what the server sent and which
+     * A client as the lab's should be: it trusts exactly the --trust certificates and checks the host name. Every
+     * decision is the JDK's trust manager's (pkix); before asking it, the probe notes what the server sent and which
      * version it chose, so that a refused handshake can still say what was seen.
      */
     static final class Probe extends X509ExtendedTrustManager {
-        final X509ExtendedTrustManager pkix;
         volatile X509Certificate leaf;
         volatile String version;
-
-        Probe() {
-            try {
-                KeyStore store = KeyStore.getInstance("PKCS12");
-                store.load(null, null);
-                for (X509Certificate certificate : trusted) store.setCertificateEntry("" + store.size(), certificate);
-                TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX");
-                factory.init(store);
-                pkix = (X509ExtendedTrustManager) factory.getTrustManagers()[0];
-            } catch (IOException | GeneralSecurityException e) {
-                throw new IllegalStateException("the JDK has no PKIX trust manager", e);
-            }
-        }
 
         SSLSocket dial(int port, String... versions) throws IOException {
             Socket tcp = new Socket();
