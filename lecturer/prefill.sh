@@ -17,7 +17,7 @@ dest="$(cd "$1" && pwd)"
 export JBANG_DIR="$dest/.jbang" JBANG_REPO="$dest/.m2/repository"
 cd "$project"
 # Every program the README and the workbook run with ./jbang (tests/ is for contributors, who have a network).
-for script in server.java client.java examples/*.java; do
+for script in server.java client.java examples/*.java lecturer/LabCheck.java; do
   ./jbang build "$script"
 done
 # Only the launcher's own copy of JBang lands in DEST: an installed jbang would take over and leave it empty.

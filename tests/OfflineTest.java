@@ -41,7 +41,7 @@ class OfflineTest {
     /** The lab's programs whose first run builds them, which is what the caches must allow without a network. */
     private static final Set<String> RUN_OFFLINE_HERE = Set.of("server.java", "client.java",
             "examples/PlainEchoServer.java", "examples/PlainEchoClient.java", "examples/TlsEchoServer.java",
-            "examples/TlsEchoClient.java", "examples/Wiretap.java", "work/TlsEchoServer.java");
+            "examples/TlsEchoClient.java", "examples/Wiretap.java", "work/TlsEchoServer.java", "lecturer/LabCheck.java");
     /** LAB-IMAGE.md's check that a machine is ready for a lab without network, word for word. */
     private static final String READY_CHECK = "for s in server.java client.java examples/*.java; do"
             + " ./jbang --offline build \"$s\" || echo \"NOT READY: $s\"; done";
@@ -141,6 +141,16 @@ class OfflineTest {
                 String.valueOf(Peers.freePort()))) {
             solution.await("Listening on .*\\(TLS\\)", RUN);
         }
+    }
+
+    /** The lecturer's lab check, as README.md gives it, marks the lab's own programs, all offline. */
+    @Test void theLabCheckRunsOffline() throws Exception {
+        Map<String, String> env = user(Files.createDirectories(tmp.resolve("lecturer")), alice);
+        assertEquals(0, offline(project, env, "./certgen.sh").exitCode());   // keeps the set another test made
+        Lab.Result check = offline(project, env, "./jbang", "lecturer/LabCheck.java",
+                "--server", "./jbang server.java --port {port}", "--client", "./jbang client.java {host} {port} --trust {trust}");
+        assertEquals(0, check.exitCode(), check::toString);
+        assertTrue(check.stdout().matches("(?s).*\nscore: (\\d+)/\\1\n"), check::toString);
     }
 
     /** A copy anywhere, named by JBANG_DIR (and JBANG_REPO), for a user whose home holds nothing of the lab's. */
