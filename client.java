@@ -1,6 +1,8 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
+// A short run: the quick C1 compiler alone and the simplest collector start it sooner (JBang adds these to its JVM).
+//RUNTIME_OPTIONS -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
 
 import java.io.*;
 import java.net.*;
