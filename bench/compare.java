@@ -95,6 +95,11 @@ public class compare implements Callable<Integer> {
             } catch (Exception e) {
                 problems.add(String.valueOf(e.getMessage()));
             }
+            try {
+                clientFigures(root, work, jsse);
+            } catch (Exception e) {
+                problems.add(String.valueOf(e.getMessage()));
+            }
             printTable(plan, loadBefore);
         } finally {
             Running.stopAll();
@@ -132,10 +137,12 @@ public class compare implements Callable<Integer> {
 
     /** Fresh processes (warm JBang cache): start to listening, to the first echo, RSS idle and holding idle clients. */
     void startupFigures(Plan plan, Path root, Spec ours, Spec jsse) throws Exception {
-        // One unmeasured start each: JBang rebuilds a script that changed since the load phase, and that is no warm start.
-        // (--quick skips this: in CI nothing edits the scripts meanwhile.)
-        for (Spec spec : quick ? List.<Spec>of() : List.of(ours, jsse)) {
+        // Two unmeasured starts each: JBang rebuilds a script that changed since the load phase, and the launcher
+        // records and builds its class-data archive, and none of that is a warm start. (--quick skips this: in CI
+        // nothing edits the scripts meanwhile.)
+        for (Spec spec : quick ? List.<Spec>of() : List.of(ours, jsse, ours, jsse)) {
             Running.start(spec, root, 180).close();
+            awaitArchiveBuilds();
         }
         for (int rep = 1; rep <= plan.repetitions(); rep++) {
             for (Spec spec : List.of(ours, jsse)) {
@@ -148,12 +155,137 @@ public class compare implements Callable<Integer> {
                     }
                     if (stats.mismatches > 0) problems.add(spec.label() + " echoed the first line wrongly");
                     double firstEcho = (System.nanoTime() - server.startedNanos) / 1e9;
-                    bench.Result result = bench.run(config)
-                            .put("listening_s", server.listeningSeconds).put("first_echo_s", firstEcho);
+                    double firstEchoCpu = cpuSeconds(server.pid);
+                    bench.Result result = bench.run(config).put("listening_s", server.listeningSeconds)
+                            .put("first_echo_s", firstEcho).put("first_echo_cpu_s", firstEchoCpu);
                     record("startup", spec.label(), result);
                 }
             }
         }
+    }
+
+    /** A client run's wall time from exec to exit, and the CPU time of its whole process tree. */
+    record ClientRun(double wallSeconds, double cpuSeconds) {}
+
+    /** client -> one run per round */
+    private final Map<String, List<ClientRun>> clientRuns = new LinkedHashMap<>();
+
+    /**
+     * A student's every run: {@code ./jbang client.java localhost PORT --message hi --quiet} (JBang's cache warm, the
+     * lab's certs/server.crt trusted by default), against the plain JSSE client compiled with the JDK's defaults and the
+     * lecture's Python client, all verifying the same certificate and host name against the JSSE reference server;
+     * alternated, after three unrecorded runs each (the launcher's archive is recorded, then built, by then).
+     */
+    void clientFigures(Path root, Path work, Spec server) throws Exception {
+        Path classes = compileReferenceClient(root, work);
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        try (Running reference = Running.start(server, root, 60)) {
+            String port = String.valueOf(reference.port);
+            Map<String, List<String>> clients = new LinkedHashMap<>();
+            clients.put("ours", List.of(root.resolve("jbang").toString(), root.resolve("client.java").toString(),
+                    "localhost", port, "--message", "hi", "--quiet"));
+            clients.put("jsse", List.of(java, "-cp", classes.toString(), "RefJsseClient", "localhost", port,
+                    "certs/server.crt", "hi"));
+            if (hasPython()) {
+                clients.put("python", List.of("python3", root.resolve("tests/peers/lecture_client.py").toString(),
+                        "localhost", port, "certs/server.crt", "hi"));
+            } else {
+                System.out.println("NOTE: no python3 here, so the Python client's rows are empty.");
+            }
+            for (int warmUp = 0; warmUp < 3; warmUp++) {
+                for (var client : clients.entrySet()) runClient(work, client.getKey(), client.getValue(), false);
+                awaitArchiveBuilds();
+            }
+            for (int round = 0; round < (quick ? 3 : 9); round++) {
+                for (var client : clients.entrySet()) {
+                    ClientRun run = runClient(work, client.getKey(), client.getValue(), true);
+                    if (run == null) continue;
+                    System.out.printf(Locale.ROOT, "CLIENT client=%s wall_s=%.3f cpu_s=%.3f%n", client.getKey(),
+                            run.wallSeconds(), run.cpuSeconds());
+                    clientRuns.computeIfAbsent(client.getKey(), c -> new ArrayList<>()).add(run);
+                }
+            }
+        }
+    }
+
+    /**
+     * One client run in {@code work} (where certs/ is), through bash, whose {@code times} gives the user and system CPU
+     * of every process it waited for; null (with a problem noted) unless it echoed "hi" and printed nothing else
+     * (JBang's "Building jar" lines are fine in a warm-up run: it is not {@code measured}).
+     */
+    ClientRun runClient(Path work, String label, List<String> command, boolean measured)
+            throws IOException, InterruptedException {
+        List<String> line = new ArrayList<>(List.of("bash", "-c", "\"$@\"; status=$?; times; exit $status", "bash"));
+        line.addAll(command);
+        Path stderr = work.resolve("client.err");
+        var builder = new ProcessBuilder(line).directory(work.toFile()).redirectError(stderr.toFile());
+        builder.environment().put("NO_COLOR", "1");
+        long start = System.nanoTime();
+        Process process = builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        boolean exited = process.waitFor(60, TimeUnit.SECONDS);
+        double wall = (System.nanoTime() - start) / 1e9;
+        if (!exited) process.destroyForcibly();
+        List<String> lines = out.lines().toList();
+        String errors = Files.readString(stderr);
+        // The Python client prints the certificate too; ours (--quiet) and the reference print only the echo.
+        String expected = label.equals("python") ? "Echo: hi" : "echo: hi";
+        boolean echoed = label.equals("python") ? lines.contains(expected) : lines.size() == 3 && lines.get(0).equals(expected);
+        if (!exited || process.exitValue() != 0 || !echoed || (measured && !errors.isEmpty())) {
+            problems.add("the " + label + " client run failed (exit " + (exited ? process.exitValue() : "timeout")
+                    + "): " + String.join(" | ", lines) + (errors.isEmpty() ? "" : " | stderr: " + errors.strip()));
+            return null;
+        }
+        // times: the shell's own user and system time, then its children's, as "0m0.412s 0m0.056s".
+        Matcher cpu = Pattern.compile("(\\d+)m([\\d.]+)s (\\d+)m([\\d.]+)s").matcher(lines.get(lines.size() - 1));
+        if (!cpu.matches()) throw new IOException("no CPU times from bash's times: " + lines);
+        double seconds = 60 * Double.parseDouble(cpu.group(1)) + Double.parseDouble(cpu.group(2))
+                + 60 * Double.parseDouble(cpu.group(3)) + Double.parseDouble(cpu.group(4));
+        return new ClientRun(wall, seconds);
+    }
+
+    static boolean hasPython() {
+        try {
+            return new ProcessBuilder("python3", "--version").redirectErrorStream(true).start().waitFor() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** The reference client, compiled with the JDK's own compiler into the work folder. */
+    static Path compileReferenceClient(Path root, Path work) throws IOException {
+        Path classes = Files.createDirectories(work.resolve("ref-client"));
+        var javac = javax.tools.ToolProvider.getSystemJavaCompiler();
+        if (javac == null) throw new IOException("this Java has no compiler (a JRE?): run the benchmark with a JDK");
+        int status = javac.run(null, null, null, "-d", classes.toString(), root.resolve("bench/RefJsseClient.java").toString());
+        if (status != 0) throw new IOException("bench/RefJsseClient.java did not compile");
+        return classes;
+    }
+
+    /**
+     * The launcher builds a script's class-data archive in the background on the run after the one that recorded it;
+     * a student's later runs find it made. Waits (at most a minute) until no build is under way, as that later run.
+     */
+    static void awaitArchiveBuilds() throws InterruptedException, IOException {
+        String jbangDir = System.getenv().getOrDefault("JBANG_DIR", System.getProperty("user.home") + "/.jbang");
+        Path archives = Path.of(jbangDir, "bootstrap", "archives");
+        for (long end = System.nanoTime() + 60_000_000_000L; System.nanoTime() < end; Thread.sleep(200)) {
+            if (!Files.isDirectory(archives)) return;
+            // A build is named KEY.PID.build after its builder's pid; one whose builder died is no longer under way.
+            try (Stream<Path> files = Files.walk(archives, 2)) {
+                if (files.map(f -> f.getFileName().toString()).filter(name -> name.endsWith(".build"))
+                        .map(name -> name.replaceAll(".*\\.(\\d+)\\.build$", "$1")).filter(pid -> pid.matches("\\d+"))
+                        .noneMatch(pid -> ProcessHandle.of(Long.parseLong(pid)).isPresent())) return;
+            }
+        }
+    }
+
+    /** A live process's CPU time so far (user and system), from /proc through ProcessHandle. */
+    static double cpuSeconds(long pid) {
+        return ProcessHandle.of(pid).flatMap(p -> p.info().totalCpuDuration()).map(d -> d.toNanos() / 1e9).orElse(Double.NaN);
     }
 
     void measure(String figure, Running server, bench.Mode mode, int concurrency, Plan plan) throws Exception {
@@ -202,7 +334,12 @@ public class compare implements Callable<Integer> {
         row(format, "RSS MiB, " + plan.heldClients() + " idle clients", "startup", "jsse", "rss_kb", "%.1f", 1.2, false);
         row(format, "RSS MiB, idle (fresh, after one echo)", "startup", "jsse", "rss_idle_kb", "%.1f", Double.NaN, false);
         absoluteRow(format, "Start to listening s (warm jbang cache)", "listening_s", 1.0);
-        absoluteRow(format, "Start to first echo s", "first_echo_s", Double.NaN);
+        row(format, "Start to first echo s (both ./jbang)", "startup", "jsse", "first_echo_s", "%.2f", 1.2, false);
+        row(format, "  server CPU s to first echo", "startup", "jsse", "first_echo_cpu_s", "%.2f", Double.NaN, false);
+        clientRow(format, "Client run s, warm (vs plain JSSE client)", "jsse", ClientRun::wallSeconds, 1.0);
+        clientRow(format, "  client CPU s per run (user+sys)", "jsse", ClientRun::cpuSeconds, Double.NaN);
+        clientRow(format, "Client run s, warm (vs Python client)", "python", ClientRun::wallSeconds, Double.NaN);
+        clientRow(format, "  client CPU s per run (user+sys)", "python", ClientRun::cpuSeconds, Double.NaN);
 
         long verified = all().mapToLong(r -> ((Number) r.fields.get("verified_bytes")).longValue()).sum();
         long mismatches = all().mapToLong(r -> ((Number) r.fields.get("mismatches")).longValue()).sum();
@@ -227,6 +364,28 @@ public class compare implements Callable<Integer> {
                 : (higherIsBetter ? ratio >= target : ratio <= target) ? "PASS" : "MISS";
         System.out.printf(format, name, fmt(numberFormat, ours), fmt(numberFormat, ref) + " " + reference,
                 fmt("%.2fx", ratio), targetText, verdict);
+    }
+
+    /** A client figure: the median over the rounds for ours and a reference client, PASS when ours/reference <= target. */
+    void clientRow(String format, String name, String reference, java.util.function.ToDoubleFunction<ClientRun> what,
+                   double target) {
+        double ours = clientMedian("ours", what), ref = clientMedian(reference, what);
+        if (Double.isNaN(ref)) {
+            System.out.printf(format, name, fmt("%.2f", ours), "n/a", "", "", "(" + reference + " client not run)");
+            return;
+        }
+        double ratio = ours / ref;
+        String targetText = Double.isNaN(target) ? "" : String.format(Locale.ROOT, "<=%.1fx", target);
+        String verdict = Double.isNaN(target) ? "" : Double.isNaN(ratio) ? "n/a" : ratio <= target ? "PASS" : "MISS";
+        System.out.printf(format, name, fmt("%.2f", ours), fmt("%.2f", ref) + " " + reference, fmt("%.2fx", ratio),
+                targetText, verdict);
+    }
+
+    double clientMedian(String client, java.util.function.ToDoubleFunction<ClientRun> what) {
+        double[] values = clientRuns.getOrDefault(client, List.of()).stream().mapToDouble(what).sorted().toArray();
+        if (values.length == 0) return Double.NaN;
+        int mid = values.length / 2;
+        return values.length % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
     }
 
     void latencyRow(String format, String name, String figure, String reference) {
