@@ -34,13 +34,14 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** The one benchmark command: our server against the JSSE and Python references, alternating, with a table of medians. */
+/** The one benchmark command: our server and client against JSSE and Python references, alternating; medians. */
 @Command(name = "compare", mixinStandardHelpOptions = true, version = "1.0", sortOptions = false,
         description = {
             "Makes a certificate with certgen.sh, starts server.java and the reference",
             "servers in bench/ on free loopback ports, measures each figure alternating",
             "ours and the reference (A B A B ...), and prints the medians, the ratios",
-            "ours/reference and PASS/MISS per target of the server issue.",
+            "ours/reference and PASS/MISS per target of the server issue. The same for",
+            "the client's warm runs, against a plain JSSE client and the Python one.",
             "Run it from the project folder: ./jbang bench/compare.java [--quick]", ""},
         footer = {"", "Exit status: 0 done (whatever the figures), 1 something broke (a server",
             "did not start, a run had errors or a wrong echo), 2 usage error."})
@@ -171,10 +172,10 @@ public class compare implements Callable<Integer> {
     private final Map<String, List<ClientRun>> clientRuns = new LinkedHashMap<>();
 
     /**
-     * A student's every run: {@code ./jbang client.java localhost PORT --message hi --quiet} (JBang's cache warm, the
-     * lab's certs/server.crt trusted by default), against the plain JSSE client compiled with the JDK's defaults and the
-     * lecture's Python client, all verifying the same certificate and host name against the JSSE reference server;
-     * alternated, after three unrecorded runs each (the launcher's archive is recorded, then built, by then).
+     * A student's every run: {@code ./jbang client.java localhost PORT --message hi --quiet} (JBang's cache warm,
+     * the lab's certs/server.crt trusted by default), against the plain JSSE client compiled with the JDK's defaults
+     * and the lecture's Python client, all verifying the same certificate and host name against the JSSE reference
+     * server; alternated, after three unrecorded runs each (the launcher's archive is recorded, then built, by then).
      */
     void clientFigures(Path root, Path work, Spec server) throws Exception {
         Path classes = compileReferenceClient(root, work);
@@ -230,7 +231,8 @@ public class compare implements Callable<Integer> {
         String errors = Files.readString(stderr);
         // The Python client prints the certificate too; ours (--quiet) and the reference print only the echo.
         String expected = label.equals("python") ? "Echo: hi" : "echo: hi";
-        boolean echoed = label.equals("python") ? lines.contains(expected) : lines.size() == 3 && lines.get(0).equals(expected);
+        boolean echoed = label.equals("python") ? lines.contains(expected)
+                : lines.size() == 3 && lines.get(0).equals(expected);
         if (!exited || process.exitValue() != 0 || !echoed || (measured && !errors.isEmpty())) {
             problems.add("the " + label + " client run failed (exit " + (exited ? process.exitValue() : "timeout")
                     + "): " + String.join(" | ", lines) + (errors.isEmpty() ? "" : " | stderr: " + errors.strip()));
@@ -260,7 +262,8 @@ public class compare implements Callable<Integer> {
         Path classes = Files.createDirectories(work.resolve("ref-client"));
         var javac = javax.tools.ToolProvider.getSystemJavaCompiler();
         if (javac == null) throw new IOException("this Java has no compiler (a JRE?): run the benchmark with a JDK");
-        int status = javac.run(null, null, null, "-d", classes.toString(), root.resolve("bench/RefJsseClient.java").toString());
+        String source = root.resolve("bench/RefJsseClient.java").toString();
+        int status = javac.run(null, null, null, "-d", classes.toString(), source);
         if (status != 0) throw new IOException("bench/RefJsseClient.java did not compile");
         return classes;
     }
@@ -285,7 +288,8 @@ public class compare implements Callable<Integer> {
 
     /** A live process's CPU time so far (user and system), from /proc through ProcessHandle. */
     static double cpuSeconds(long pid) {
-        return ProcessHandle.of(pid).flatMap(p -> p.info().totalCpuDuration()).map(d -> d.toNanos() / 1e9).orElse(Double.NaN);
+        return ProcessHandle.of(pid).flatMap(p -> p.info().totalCpuDuration()).map(d -> d.toNanos() / 1e9)
+                .orElse(Double.NaN);
     }
 
     void measure(String figure, Running server, bench.Mode mode, int concurrency, Plan plan) throws Exception {
@@ -366,7 +370,7 @@ public class compare implements Callable<Integer> {
                 fmt("%.2fx", ratio), targetText, verdict);
     }
 
-    /** A client figure: the median over the rounds for ours and a reference client, PASS when ours/reference <= target. */
+    /** A client figure: medians over the rounds for ours and a reference client; PASS when ours/reference <= target. */
     void clientRow(String format, String name, String reference, java.util.function.ToDoubleFunction<ClientRun> what,
                    double target) {
         double ours = clientMedian("ours", what), ref = clientMedian(reference, what);
