@@ -47,12 +47,15 @@ import picocli.CommandLine.Option;
             "did not start, a run had errors or a wrong echo), 2 usage error."})
 public class compare implements Callable<Integer> {
     static final Pattern BANNER = Pattern.compile("Listening on \\S+:(\\d+)");
+    /** A row's target when the row has none (a detail under a figure). */
+    static final double NONE = Double.NaN;
 
     @Option(names = "--quick", description = "about a second per figure, one repetition, fewer held clients: for CI")
     boolean quick;
     @Option(names = "--repetitions", description = "runs per figure and server (default: 3, or 1 with --quick)")
     Integer repetitions;
-    @Option(names = "--aa", description = "A/A check: the JSSE reference in our server's place, to see the bench's own noise")
+    @Option(names = "--aa",
+            description = "A/A check: the JSSE reference in our server's place, to see the bench's own noise")
     boolean aa;
 
     public static void main(String... args) {
@@ -71,7 +74,9 @@ public class compare implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         int reps = repetitions != null ? repetitions : quick ? 1 : 3;
-        if (reps < 1 || reps > 20) throw new CommandLine.ParameterException(new CommandLine(this), "--repetitions must be 1 to 20");
+        if (reps < 1 || reps > 20) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--repetitions must be 1 to 20");
+        }
         Plan plan = quick ? new Plan(reps, 1, 0.5, 0.5, 100) : new Plan(reps, 5, 2, 2, 1000);
         Path root = findRoot();
         Path work = Files.createTempDirectory("tls-bench-");
@@ -83,7 +88,8 @@ public class compare implements Callable<Integer> {
             String loadBefore = loadAverage();
             certs = makeCertificate(root, work);
             Spec jsse = serverSpec("jsse", "./jbang", "bench/RefJsseServer.java");
-            Spec ours = aa ? new Spec("ours", jsse.command()) : serverSpec("ours", "./jbang", "server.java", "--max-clients", "2000");
+            Spec ours = aa ? new Spec("ours", jsse.command())
+                    : serverSpec("ours", "./jbang", "server.java", "--max-clients", "2000");
             Spec python = serverSpec("python", "python3", "bench/ref_python_server.py");
             // A phase that breaks (a server that does not start, say) is reported; the table shows what was measured.
             try {
@@ -112,7 +118,7 @@ public class compare implements Callable<Integer> {
 
     // ---- the runs ----
 
-    /** Handshakes, echo and bulk against servers started once, alternating ours and the reference in every repetition. */
+    /** Handshakes, echo and bulk against servers started once, alternating ours and the reference each repetition. */
     void loadFigures(Plan plan, Path root, Spec ours, Spec jsse, Spec python) throws Exception {
         // Started together (JBang may have to build them), then each awaited.
         Running[] started = {new Running(ours, root), new Running(jsse, root), startOptional(python, root)};
@@ -298,72 +304,84 @@ public class compare implements Callable<Integer> {
 
     bench.Config config(bench.Mode mode, Running server, int concurrency, Plan plan) {
         double warmup = mode == bench.Mode.hold ? plan.settle() : plan.warmup();
-        return new bench.Config(mode, "127.0.0.1", server.port, certs.resolve("server.crt"), concurrency, plan.seconds(),
-                warmup, List.of("1.3"), server.pid, server.spec.label(), 10_000);
+        return new bench.Config(mode, "127.0.0.1", server.port, certs.resolve("server.crt"), concurrency,
+                plan.seconds(), warmup, List.of("1.3"), server.pid, server.spec.label(), 10_000);
     }
 
     void record(String figure, String server, bench.Result result) {
         System.out.println(result.line());
         if (!result.ok()) problems.add(figure + " against " + server + " failed: " + result.line());
-        results.computeIfAbsent(figure, f -> new LinkedHashMap<>()).computeIfAbsent(server, s -> new ArrayList<>()).add(result);
+        results.computeIfAbsent(figure, f -> new LinkedHashMap<>())
+                .computeIfAbsent(server, s -> new ArrayList<>()).add(result);
     }
 
     // ---- the table ----
 
     void printTable(Plan plan, String loadBefore) {
         System.out.println();
-        System.out.printf("TLS echo benchmark, %s: %d repetition(s), %.0f s measured after %.1f s warm-up per run; medians.%n",
-                quick ? "--quick (CI smoke run: figures are rough)" : "full run", plan.repetitions(), plan.seconds(), plan.warmup());
+        System.out.printf("TLS echo benchmark, %s: %d repetition(s), %.0f s measured after %.1f s warm-up per run; "
+                + "medians.%n", quick ? "--quick (CI smoke run: figures are rough)" : "full run", plan.repetitions(),
+                plan.seconds(), plan.warmup());
         System.out.printf("Machine: %d CPUs, %s RAM, Java %s (%s); load average before %s, after %s.%n",
                 Runtime.getRuntime().availableProcessors(), memory(), System.getProperty("java.version"),
                 System.getProperty("java.vm.name"), loadBefore, loadAverage());
-        System.out.println("Client and servers share this machine; other load on it skews the figures (alternation cancels drift;");
+        System.out.println("Client and servers share this machine; other load on it skews the figures "
+                + "(alternation cancels drift;");
         System.out.println("server CPU per operation, from /proc, is the figure least affected by it).");
-        if (aa) System.out.println("A/A RUN: the 'ours' column is the JSSE reference again; ratios show the bench's own noise.");
+        if (aa) {
+            System.out.println("A/A RUN: the 'ours' column is the JSSE reference again; ratios show the bench's own "
+                    + "noise.");
+        }
         String protocol = first("handshake", "ours", r -> r.fields.get("protocol") + " " + r.fields.get("cipher"));
-        System.out.printf("Handshakes: %s, EC P-256 certificate, verified with host-name check, never resumed.%n%n", protocol);
+        System.out.printf("Handshakes: %s, EC P-256 certificate, verified with host-name check, never resumed.%n%n",
+                protocol);
 
         String format = "%-44s %11s %11s %9s %8s %s%n";
         System.out.printf(format, "Figure", "ours", "reference", "ratio", "target", "");
         row(format, "Handshakes/s, 8 connectors (vs JSSE)", "handshake", "jsse", "ops_per_s", "%.0f", 1.0, true);
         latencyRow(format, "  handshake p50 / p99 ms", "handshake", "jsse");
-        row(format, "  server CPU us per handshake", "handshake", "jsse", "server_cpu_us_per_op", "%.0f", Double.NaN, false);
+        row(format, "  server CPU us per handshake", "handshake", "jsse", "server_cpu_us_per_op", "%.0f", NONE, false);
         row(format, "Handshakes/s, 8 connectors (vs Python)", "handshake", "python", "ops_per_s", "%.0f", 3.0, true);
-        row(format, "  server CPU us per handshake", "handshake", "python", "server_cpu_us_per_op", "%.0f", Double.NaN, false);
+        row(format, "  server CPU us per handshake", "handshake", "python", "server_cpu_us_per_op", "%.0f", NONE,
+                false);
         row(format, "Echo round trips/s, 256 clients", "echo", "jsse", "ops_per_s", "%.0f", 1.0, true);
         latencyRow(format, "  echo p50 / p99 ms", "echo", "jsse");
-        row(format, "  server CPU us per round trip", "echo", "jsse", "server_cpu_us_per_op", "%.1f", Double.NaN, false);
+        row(format, "  server CPU us per round trip", "echo", "jsse", "server_cpu_us_per_op", "%.1f", NONE, false);
         row(format, "Bulk echo MB/s, 1 connection, 16 KiB writes", "bulk", "jsse", "mb_per_s", "%.1f", 0.9, true);
         row(format, "  server CPU ms per MB", "bulk", "jsse", "server_cpu_ms_per_mb", "%.2f", Double.NaN, false);
-        row(format, "RSS MiB, " + plan.heldClients() + " idle clients", "startup", "jsse", "rss_kb", "%.1f", 1.2, false);
-        row(format, "RSS MiB, idle (fresh, after one echo)", "startup", "jsse", "rss_idle_kb", "%.1f", Double.NaN, false);
+        row(format, "RSS MiB, " + plan.heldClients() + " idle clients", "startup", "jsse", "rss_kb", "%.1f", 1.2,
+                false);
+        row(format, "RSS MiB, idle (fresh, after one echo)", "startup", "jsse", "rss_idle_kb", "%.1f", NONE, false);
         absoluteRow(format, "Start to listening s (warm jbang cache)", "listening_s", 1.0);
         row(format, "Start to first echo s (both ./jbang)", "startup", "jsse", "first_echo_s", "%.2f", 1.2, false);
-        row(format, "  server CPU s to first echo", "startup", "jsse", "first_echo_cpu_s", "%.2f", Double.NaN, false);
+        row(format, "  server CPU s to first echo", "startup", "jsse", "first_echo_cpu_s", "%.2f", NONE, false);
         clientRow(format, "Client run s, warm (vs plain JSSE client)", "jsse", ClientRun::wallSeconds, 1.0);
-        clientRow(format, "  client CPU s per run (user+sys)", "jsse", ClientRun::cpuSeconds, Double.NaN);
-        clientRow(format, "Client run s, warm (vs Python client)", "python", ClientRun::wallSeconds, Double.NaN);
-        clientRow(format, "  client CPU s per run (user+sys)", "python", ClientRun::cpuSeconds, Double.NaN);
+        clientRow(format, "  client CPU s per run (user+sys)", "jsse", ClientRun::cpuSeconds, NONE);
+        clientRow(format, "Client run s, warm (vs Python client)", "python", ClientRun::wallSeconds, NONE);
+        clientRow(format, "  client CPU s per run (user+sys)", "python", ClientRun::cpuSeconds, NONE);
 
         long verified = all().mapToLong(r -> ((Number) r.fields.get("verified_bytes")).longValue()).sum();
         long mismatches = all().mapToLong(r -> ((Number) r.fields.get("mismatches")).longValue()).sum();
         long resumed = all().mapToLong(r -> ((Number) r.fields.get("resumed")).longValue()).sum();
         long errors = all().mapToLong(r -> ((Number) r.fields.get("errors")).longValue()).sum();
-        System.out.printf("%nEcho check: %d bytes echoed and verified byte for byte in %d runs; %d mismatches, %d resumed sessions, %d errors.%n",
+        System.out.printf("%nEcho check: %d bytes echoed and verified byte for byte in %d runs; %d mismatches, "
+                + "%d resumed sessions, %d errors.%n",
                 verified, all().count(), mismatches, resumed, errors);
     }
 
-    /** A figure compared with a reference: PASS when ours/reference meets the target (at least, or at most, the ratio). */
+    /** A figure against a reference: PASS when ours/reference meets the target (at least, or at most, the ratio). */
     void row(String format, String name, String figure, String reference, String key, String numberFormat,
              double target, boolean higherIsBetter) {
         double scale = key.startsWith("rss") ? 1024 : 1;
         double ours = median(figure, "ours", key) / scale, ref = median(figure, reference, key) / scale;
         if (Double.isNaN(ref)) {
-            System.out.printf(format, name, fmt(numberFormat, ours), "n/a", "", "", "(" + reference + " reference not run)");
+            System.out.printf(format, name, fmt(numberFormat, ours), "n/a", "", "",
+                    "(" + reference + " reference not run)");
             return;
         }
         double ratio = ref > 0 ? ours / ref : Double.NaN;
-        String targetText = Double.isNaN(target) ? "" : (higherIsBetter ? ">=" : "<=") + String.format(Locale.ROOT, "%.1fx", target);
+        String targetText = Double.isNaN(target) ? ""
+                : (higherIsBetter ? ">=" : "<=") + String.format(Locale.ROOT, "%.1fx", target);
         String verdict = Double.isNaN(target) ? "" : Double.isNaN(ratio) ? "n/a"
                 : (higherIsBetter ? ratio >= target : ratio <= target) ? "PASS" : "MISS";
         System.out.printf(format, name, fmt(numberFormat, ours), fmt(numberFormat, ref) + " " + reference,
@@ -399,8 +417,8 @@ public class compare implements Callable<Integer> {
     /** A figure of our server alone, with an absolute target (the reference's value is shown for comparison). */
     void absoluteRow(String format, String name, String key, double maxSeconds) {
         double ours = median("startup", "ours", key), ref = median("startup", "jsse", key);
-        String target = Double.isNaN(maxSeconds) ? "" : String.format(Locale.ROOT, "<%.0f s", maxSeconds);
-        String verdict = Double.isNaN(maxSeconds) ? "" : ours < maxSeconds ? "PASS" : "MISS";
+        String target = String.format(Locale.ROOT, "<%.0f s", maxSeconds);
+        String verdict = Double.isNaN(ours) ? "n/a" : ours < maxSeconds ? "PASS" : "MISS";
         System.out.printf(format, name, fmt("%.2f", ours), fmt("%.2f", ref) + " jsse", "", target, verdict);
     }
 
@@ -410,7 +428,8 @@ public class compare implements Callable<Integer> {
 
     double median(String figure, String server, String key) {
         List<bench.Result> runs = results.getOrDefault(figure, Map.of()).getOrDefault(server, List.of());
-        double[] values = runs.stream().mapToDouble(r -> r.number(key)).filter(v -> !Double.isNaN(v)).sorted().toArray();
+        double[] values = runs.stream().mapToDouble(r -> r.number(key)).filter(v -> !Double.isNaN(v)).sorted()
+                .toArray();
         if (values.length == 0) return Double.NaN;
         int mid = values.length / 2;
         return values.length % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
@@ -457,7 +476,7 @@ public class compare implements Callable<Integer> {
         }
     }
 
-    /** A server process, its port read from the banner, its output drained (it logs every connection) and kept in part. */
+    /** A server process, its port read from the banner, its output drained (it logs each connection), kept in part. */
     static final class Running implements AutoCloseable {
         private static final Set<Running> RUNNING = ConcurrentHashMap.newKeySet();
         final Spec spec;
@@ -504,7 +523,9 @@ public class compare implements Callable<Integer> {
             try (var in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line; (line = in.readLine()) != null; ) {
                     Matcher m = banner.isDone() ? null : BANNER.matcher(line);
-                    if (m != null && m.find()) banner.complete(new long[] {Integer.parseInt(m.group(1)), System.nanoTime()});
+                    if (m != null && m.find()) {
+                        banner.complete(new long[] {Integer.parseInt(m.group(1)), System.nanoTime()});
+                    }
                     synchronized (tail) {
                         tail.addLast(line);
                         if (tail.size() > 20) tail.removeFirst();
@@ -557,7 +578,9 @@ public class compare implements Callable<Integer> {
 
     static Path findRoot() {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            if (Files.isRegularFile(dir.resolve("jbang")) && Files.isRegularFile(dir.resolve("bench/bench.java"))) return dir;
+            if (Files.isRegularFile(dir.resolve("jbang")) && Files.isRegularFile(dir.resolve("bench/bench.java"))) {
+                return dir;
+            }
         }
         throw new IllegalStateException("run this from the project folder: ./jbang bench/compare.java");
     }
