@@ -1,6 +1,9 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //DEPS info.picocli:picocli:4.7.7
+// A short run starts sooner with the quick C1 compiler alone, the simplest collector, and no performance-counter
+// file in /tmp (that only tools like jps read): JBang gives these options to the client's JVM.
+//RUNTIME_OPTIONS -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData
 
 import java.io.*;
 import java.net.*;

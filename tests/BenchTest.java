@@ -27,7 +27,9 @@ class BenchTest {
             "RSS MiB, 100 idle clients",
             "RSS MiB, idle",
             "Start to listening s",
-            "Start to first echo s");
+            "Start to first echo s",
+            "Client run s, warm (vs plain JSSE client)",
+            "Client run s, warm (vs Python client)");
 
     /** A fair comparison: each reference, like our server, answers without waiting for Nagle's algorithm. */
     @ParameterizedTest @ValueSource(strings = {"RefJsseServer.java", "ref_python_server.py"})
@@ -37,7 +39,8 @@ class BenchTest {
                 ? List.of("python3", Lab.ROOT.resolve("bench").resolve(reference).toString(), "--port", "0")
                 : Lab.withLauncher(Lab.ROOT.resolve("bench").resolve(reference).toString(), "--port", "0");
         try (var server = new Lab.Background(dir, Map.of(), command)) {
-            int port = Integer.parseInt(server.await("Listening on 127\\.0\\.0\\.1:(\\d+)", Duration.ofMinutes(3)).group(1));
+            Matcher banner = server.await("Listening on 127\\.0\\.0\\.1:(\\d+)", Duration.ofMinutes(3));
+            int port = Integer.parseInt(banner.group(1));
             try (Socket client = new Socket(InetAddress.getLoopbackAddress(), port)) {
                 server.await("^First client: TCP_NODELAY=true$", Duration.ofSeconds(20));
             }
@@ -45,7 +48,7 @@ class BenchTest {
     }
 
     @Test void quickComparisonMeasuresEveryFigureWithVerifiedEchoes() {
-        Lab.Result result = Lab.jbang(Lab.ROOT, Duration.ofSeconds(90), "bench/compare.java", "--quick");
+        Lab.Result result = Lab.jbang(Lab.ROOT, Duration.ofSeconds(180), "bench/compare.java", "--quick");
 
         assertEquals(0, result.exitCode(), result::toString);
         String out = result.stdout();
@@ -59,9 +62,12 @@ class BenchTest {
                 + "0 mismatches, 0 resumed sessions, 0 errors").matcher(out);
         assertTrue(check.find(), "no clean echo check line:\n" + out);
         assertTrue(Long.parseLong(check.group(1)) > 0, check.group());
-        // One run per server and figure: handshakes against three servers, echo and bulk against two, start-up against two.
+        // One run per server and figure: handshakes against three servers; echo, bulk and start-up against two.
         assertEquals(9, Integer.parseInt(check.group(2)), out);
-        assertTrue(out.lines().filter(line -> line.startsWith("RESULT ")).allMatch(line -> line.contains(" errors=0 mismatches=0 resumed=0 ")),
-                "a run had errors:\n" + out);
+        assertTrue(out.lines().filter(line -> line.startsWith("RESULT "))
+                .allMatch(line -> line.contains(" errors=0 mismatches=0 resumed=0 ")), "a run had errors:\n" + out);
+        // Three measured rounds of the three clients, each checked by compare.java: exit 0, the echo, nothing else.
+        assertEquals(9, out.lines().filter(line -> line.matches("CLIENT client=(ours|jsse|python) wall_s=.*")).count(),
+                out);
     }
 }

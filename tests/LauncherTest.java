@@ -18,6 +18,8 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,7 +36,10 @@ class LauncherTest {
                 public static void main(String... args) throws Exception {
                     if (args.length == 2 && args[0].equals("--exit")) System.exit(Integer.parseInt(args[1]));
                     if (args.length == 1 && args[0].equals("--cat")) { System.in.transferTo(System.out); return; }
-                    if (args.length == 1 && args[0].equals("--tty")) { System.out.println("console: " + (System.console() != null)); return; }
+                    if (args.length == 1 && args[0].equals("--tty")) {
+                        System.out.println("console: " + (System.console() != null));
+                        return;
+                    }
                     for (String arg : args) System.out.println("[" + arg + "]");
                 }
             }
@@ -137,7 +142,7 @@ class LauncherTest {
      * still works.
      */
     @Test void aWarmRunSkipsJbangUntilAFileTheScriptIsBuiltFromChanges(@TempDir Path jbangDir, @TempDir Path dir)
-            throws IOException {
+            throws Exception {
         Path jbangHome = jbangDir.resolve("bootstrap/jbang-0.132.1");
         Files.createDirectories(jbangHome.getParent());
         Path realJbang = Path.of(Objects.requireNonNullElse(System.getenv("JBANG_DIR"),
@@ -171,15 +176,231 @@ class LauncherTest {
 
         deleteTree(jbangHome);
         Files.createSymbolicLink(jbangHome, realJbang);
-        Files.writeString(dir.resolve("lib/Greeting.java"), "class Greeting { static final String WORD = \"bonjour\"; }");
+        Files.writeString(dir.resolve("lib/Greeting.java"),
+                "class Greeting { static final String WORD = \"bonjour\"; }");
         assertGreets("bonjour [two words, , it's]", Lab.run(dir, RUN, env, Lab.withLauncher(run)));
-        Files.writeString(dir.resolve("greet.java"), Files.readString(dir.resolve("greet.java")).replace("\" \"", "\", \""));
+        Files.writeString(dir.resolve("greet.java"),
+                Files.readString(dir.resolve("greet.java")).replace("\" \"", "\", \""));
         assertGreets("bonjour, [two words, , it's]", Lab.run(dir, RUN, env, Lab.withLauncher(run)));
 
         // JBang's own cache cleared (jbang cache clear): the kept command no longer runs, so JBang builds again.
         deleteTree(jbangDir.resolve("cache/jars"));
         assertGreets("bonjour, [two words, , it's]", Lab.run(dir, RUN, env, Lab.withLauncher(run)));
         Files.delete(jbangHome);   // the link only: the real JBang stays
+        awaitNoBuild(jbangDir.resolve("bootstrap/archives"));   // a class-data archive may still be in the making
+    }
+
+    /** Prints its arguments, a line on stderr, and the class-data archive options its JVM was given. */
+    private static final String HELLO = """
+            class hello {
+                public static void main(String... args) {
+                    System.out.println("WORD " + String.join(" ", args));
+                    System.err.println("a line on stderr");
+                    var jvm = java.lang.management.ManagementFactory.getRuntimeMXBean();
+                    String archiveOptions = "-XX:(SharedArchiveFile|AOTCache|DumpLoadedClassList|AOTConfiguration)=.*";
+                    for (String option : jvm.getInputArguments()) {
+                        if (option.matches(archiveOptions)) {
+                            System.out.println("option " + option);
+                        }
+                    }
+                }
+            }
+            """;
+
+    /**
+     * The launcher's class-data archive (CDS, or the AOT cache on JDK 25+): the first warm run records, the next builds
+     * it in the background, later runs start from it; a changed script gets a new one and the old one goes; a truncated
+     * or foreign archive, or a folder it cannot write, only costs speed. Through all of it the script's stdout and
+     * stderr are its own: not a line from the JVM about archives.
+     */
+    @Test void aWarmRunStartsFromAClassDataArchiveMadeOnceAndRemadeWhenTheScriptChanges(@TempDir Path jbangDir,
+            @TempDir Path dir) throws Exception {
+        Map<String, String> env = borrowJbang(jbangDir);
+        Path script = dir.resolve("hello.java");
+        Files.writeString(script, HELLO.replace("WORD", "hello"));
+        Path archives = jbangDir.resolve("bootstrap/archives");
+
+        Lab.Result built = Lab.run(dir, RUN, env, Lab.withLauncher("hello.java", "a b"));   // JBang builds it
+        assertHello("hello a b", built, true);
+        String record = archiveOption(built, "DumpLoadedClassList", "AOTConfiguration");
+        assertTrue(record.endsWith(".record"), built::toString);
+
+        Lab.Result building = assertHello("hello a b", Lab.run(dir, RUN, env, Lab.withLauncher("hello.java", "a b")));
+        assertEquals(List.of(), options(building), "a run while the record is built used an archive:\n" + building);
+        Path archive = awaitArchive(archives);
+        assertFalse(Files.exists(Path.of(record)), "the record was left after the build");
+
+        for (int run = 0; run < 2; run++) {
+            Lab.Result warm = assertHello("hello a b", Lab.run(dir, RUN, env, Lab.withLauncher("hello.java", "a b")));
+            assertEquals(archive.toString(), archiveOption(warm, "SharedArchiveFile", "AOTCache"), warm::toString);
+        }
+        assertEquals(List.of(archive), archiveFiles(archives), "the same archive, made once, reused");
+        assertArchiveFits(archive, built);
+
+        // Cut short (the JVM would crash on it): not used, removed, recorded again.
+        Files.setPosixFilePermissions(archive, PosixFilePermissions.fromString("rw-------"));
+        byte[] whole = Files.readAllBytes(archive);
+        Files.write(archive, java.util.Arrays.copyOf(whole, whole.length / 3));
+        Lab.Result truncated = assertHello("hello a b", Lab.run(dir, RUN, env, Lab.withLauncher("hello.java", "a b")));
+        assertTrue(archiveOption(truncated, "DumpLoadedClassList", "AOTConfiguration").endsWith(".record"),
+                truncated::toString);
+        assertFalse(Files.exists(archive), "a truncated archive was kept");
+        // The same size, but not an archive at all: the JVM itself refuses it, silently.
+        Files.write(archive, new byte[whole.length]);
+        assertHello("hello a b", Lab.run(dir, RUN, env, Lab.withLauncher("hello.java", "a b")));
+        Files.delete(archive);
+        awaitNoBuild(archives);
+
+        // An edited script: a new build, a new record and archive, and nothing of the old one left.
+        Files.writeString(script, HELLO.replace("WORD", "bonjour"));
+        for (int run = 0; run < 3; run++) {
+            assertHello("bonjour a b", Lab.run(dir, RUN, env, Lab.withLauncher("hello.java", "a b")), run == 0);
+        }
+        Path remade = awaitArchive(archives);
+        assertNotEquals(archive.getFileName(), remade.getFileName());
+        Lab.Result warm = assertHello("bonjour a b", Lab.run(dir, RUN, env, Lab.withLauncher("hello.java", "a b")));
+        assertEquals(remade.toString(), archiveOption(warm, "SharedArchiveFile", "AOTCache"), warm::toString);
+        try (Stream<Path> all = Files.walk(archives)) {
+            assertEquals(List.of(remade), all.filter(Files::isRegularFile).toList(), "the old build's files were left");
+        }
+
+        // No folder for archives can be made: the script runs as always, without one.
+        deleteTree(archives);
+        Files.writeString(archives, "not a folder");
+        Lab.Result noFolder = assertHello("bonjour a b", Lab.run(dir, RUN, env, Lab.withLauncher("hello.java", "a b")));
+        assertEquals(List.of(), options(noFolder), noFolder::toString);
+        Files.delete(archives);
+        Files.delete(jbangDir.resolve("bootstrap/jbang-0.132.1"));   // the link only: the real JBang stays
+    }
+
+    /** The other JDK of the machine (JDK 17 and 25 on the project's): its runs get archives of their own. */
+    @Test void eachJdkGetsItsOwnArchive(@TempDir Path jbangDir, @TempDir Path dir) throws Exception {
+        Path other = otherJdk();
+        Assumptions.assumeTrue(other != null, "only one JDK (17 or newer) on this machine: skipped");
+        Map<String, String> env = new java.util.HashMap<>(borrowJbang(jbangDir));
+        Files.writeString(dir.resolve("hello.java"), HELLO.replace("WORD", "hello"));
+        Path archives = jbangDir.resolve("bootstrap/archives");
+        for (Path jdk : List.of(Path.of(System.getProperty("java.home")), other)) {
+            env.put("JAVA_HOME", jdk.toString());
+            env.put("PATH", jdk.resolve("bin") + File.pathSeparator + System.getenv("PATH"));
+            for (int run = 0; run < 2; run++) {
+                assertHello("hello x", Lab.run(dir, RUN, env, Lab.withLauncher("hello.java", "x")), true);
+            }
+            awaitNoBuild(archives);
+            Lab.Result warm = assertHello("hello x", Lab.run(dir, RUN, env, Lab.withLauncher("hello.java", "x")));
+            String archive = archiveOption(warm, "SharedArchiveFile", "AOTCache");
+            assertTrue(archive.startsWith(archives.toString()), warm::toString);
+        }
+        try (var slots = Files.list(archives)) {
+            assertEquals(2, slots.count(), "one slot per JDK");
+        }
+        assertEquals(2, archiveFiles(archives).size());
+        Files.delete(jbangDir.resolve("bootstrap/jbang-0.132.1"));
+    }
+
+    /** A private JBANG_DIR whose JBang is the one this machine's launcher fetched (no Maven run). */
+    private static Map<String, String> borrowJbang(Path jbangDir) throws IOException {
+        Path realJbang = Path.of(Objects.requireNonNullElse(System.getenv("JBANG_DIR"),
+                System.getProperty("user.home") + "/.jbang"), "bootstrap/jbang-0.132.1");
+        Assumptions.assumeTrue(Files.isDirectory(realJbang), "JBang was not bootstrapped by the launcher here");
+        Files.createDirectories(jbangDir.resolve("bootstrap"));
+        Files.createSymbolicLink(jbangDir.resolve("bootstrap/jbang-0.132.1"), realJbang);
+        return Map.of("JBANG_DIR", jbangDir.toString());
+    }
+
+    /** A warm run of hello: exit 0, the greeting (then only option lines) on stdout, and stderr the script's own. */
+    private static Lab.Result assertHello(String greeting, Lab.Result r) {
+        return assertHello(greeting, r, false);
+    }
+
+    /** As {@link #assertHello(String, Lab.Result)}, where a run that JBang builds starts stderr with its own lines. */
+    private static Lab.Result assertHello(String greeting, Lab.Result r, boolean jbangBuilds) {
+        assertEquals(0, r.exitCode(), r::toString);
+        List<String> out = r.stdout().lines().toList();
+        assertEquals(greeting, out.isEmpty() ? "" : out.get(0), r::toString);
+        assertTrue(out.stream().skip(1).allMatch(line -> line.startsWith("option ")), () -> "JVM output:\n" + r);
+        String stderr = jbangBuilds ? r.stderr().replaceAll("(?m)^\\[jbang\\] .*\n", "") : r.stderr();
+        assertEquals("a line on stderr\n", stderr, r::toString);
+        return r;
+    }
+
+    private static List<String> options(Lab.Result r) {
+        return r.stdout().lines().filter(line -> line.startsWith("option ")).toList();
+    }
+
+    /** The value of the one archive option among these names that the run was given. */
+    private static String archiveOption(Lab.Result r, String... names) {
+        List<String> values = options(r).stream().map(line -> line.substring("option -XX:".length()))
+                .filter(option -> java.util.Arrays.stream(names).anyMatch(name -> option.startsWith(name + "=")))
+                .map(option -> option.substring(option.indexOf('=') + 1)).toList();
+        assertEquals(1, values.size(), () -> "not one of " + List.of(names) + ":\n" + r);
+        return values.get(0);
+    }
+
+    private static List<Path> archiveFiles(Path archives) throws IOException {
+        try (Stream<Path> all = Files.walk(archives)) {
+            return all.filter(p -> p.toString().endsWith(".jsa") || p.toString().endsWith(".aot")).sorted().toList();
+        }
+    }
+
+    /** The archive the background build makes (within a minute), once no build is under way. */
+    private static Path awaitArchive(Path archives) throws Exception {
+        awaitNoBuild(archives);
+        List<Path> made = archiveFiles(archives);
+        assertEquals(1, made.size(), () -> "not one archive: " + made);
+        return made.get(0);
+    }
+
+    private static void awaitNoBuild(Path archives) throws Exception {
+        long end = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+        for (; System.nanoTime() < end; Thread.sleep(100)) {
+            if (!Files.isDirectory(archives)) return;
+            try (Stream<Path> all = Files.walk(archives)) {
+                if (all.noneMatch(p -> p.toString().endsWith(".build"))) return;
+            }
+        }
+        throw new AssertionError("the archive build did not end within a minute");
+    }
+
+    /** The JVM itself confirms the archive fits the kept command: with sharing required, it starts from it. */
+    private static void assertArchiveFits(Path archive, Lab.Result built) throws IOException {
+        Path jbangDir = archive.getParent().getParent().getParent().getParent();
+        List<String> command;
+        try (var kept = Files.list(jbangDir.resolve("bootstrap/launch"))) {
+            command = List.of(Files.readString(kept.findFirst().orElseThrow()).strip().split(" "));
+        }
+        boolean aot = archive.toString().endsWith(".aot");
+        List<String> check = new ArrayList<>(List.of(command.get(0)));
+        check.addAll(aot ? List.of("-XX:AOTCache=" + archive, "-XX:AOTMode=on")
+                : List.of("-XX:SharedArchiveFile=" + archive, "-Xshare:on"));
+        check.addAll(command.subList(1, command.size()));
+        Lab.Result r = Lab.run(archive.getParent(), RUN, Map.of(), check);
+        assertEquals(0, r.exitCode(), () -> "the JVM refuses the archive:\n" + r);
+    }
+
+    /** A JDK 17 or newer under /usr/lib/jvm of another major version than the one running the tests, or null. */
+    private static Path otherJdk() throws IOException {
+        Path jvms = Path.of("/usr/lib/jvm");
+        if (!Files.isDirectory(jvms)) return null;
+        int ours = Runtime.version().feature();
+        try (var homes = Files.list(jvms)) {
+            for (Path home : homes.map(LauncherTest::realPath).distinct().sorted().toList()) {
+                Path release = home.resolve("release");
+                if (!Files.isExecutable(home.resolve("bin/java")) || !Files.isRegularFile(release)) continue;
+                Matcher version = Pattern.compile("JAVA_VERSION=\"(\\d+)").matcher(Files.readString(release));
+                int major = version.find() ? Integer.parseInt(version.group(1)) : 0;
+                if (major >= 17 && major != ours) return home;
+            }
+        }
+        return null;
+    }
+
+    private static Path realPath(Path path) {
+        try {
+            return path.toRealPath();
+        } catch (IOException e) {
+            return path;
+        }
     }
 
     private static void assertGreets(String expected, Lab.Result r) {
@@ -194,7 +415,8 @@ class LauncherTest {
     }
 
     @Test void withoutJavaSaysHowToGetIt(@TempDir Path jbangDir) throws IOException {
-        Map<String, String> env = Map.of("PATH", Lab.pathWithout("java"), "JAVA_HOME", "", "JBANG_DIR", jbangDir.toString());
+        Map<String, String> env = Map.of("PATH", Lab.pathWithout("java"), "JAVA_HOME", "",
+                "JBANG_DIR", jbangDir.toString());
         Lab.Result r = Lab.run(scripts, RUN, env, Lab.withLauncher("--version"));
         assertOneLineError(r, "java", "JAVA_HOME");
     }
@@ -244,7 +466,9 @@ class LauncherTest {
         assertNotEquals(0, r.exitCode(), r::toString);
         assertEquals("", r.stdout(), r::toString);
         assertEquals(1, r.stderr().lines().count(), () -> "not a one-line error:\n" + r);
-        for (String mention : mentions) assertTrue(r.stderr().contains(mention), () -> "no '" + mention + "' in:\n" + r);
+        for (String mention : mentions) {
+            assertTrue(r.stderr().contains(mention), () -> "no '" + mention + "' in:\n" + r);
+        }
     }
 
     /** No temporary download folders (".download.*") left in the bootstrap cache. */
