@@ -335,9 +335,11 @@ public class client implements Callable<Integer> {
                     + "with --trust FILE (e.g. --trust certs/server.crt) or answer yes at the prompt "
                     + "(--trust-new ask).";
         };
+        String renewed = storedOverruled ? " (the certificate stored for this server is a DIFFERENT one: was the "
+                + "server's certificate made again?)" : sameName ? " (it trusts a DIFFERENT certificate with the same "
+                + "name: was the server's certificate made again?)" : "";
         return fail(NOT_TRUSTED, e, "not trusted: " + which + " is not signed by anything in the trust source: "
-                + trustSource + (sameName ? " (it trusts a DIFFERENT certificate with the same name: was the server's "
-                + "certificate made again?)" : "") + ".", fix);
+                + trustSource + renewed + ".", fix);
     }
 
     private int outOfDate(SSLHandshakeException e, X509Certificate[] chain) {

@@ -131,7 +131,8 @@ class ClientTrustFlowTest {
             // A --trust that does not verify the server is "not trusted", as without a stored certificate.
             ClientTest.Run wrongTrust = client("", false, "localhost", "" + server.port, "--trust", unrelated(),
                     "--known-servers", known.toString(), "--trust-new", "no", "--message", "x");
-            ClientTest.assertRefused(wrongTrust, 4, "not trusted", "plus the certificate stored for localhost:" + server.port);
+            ClientTest.assertRefused(wrongTrust, 4, "not trusted", "plus the certificate stored for localhost:" + server.port,
+                    "the certificate stored for this server is a DIFFERENT one");
         }
     }
 
