@@ -584,8 +584,9 @@ public class client implements Callable<Integer> {
 
     /** --forget HOST:PORT, as ssh-keygen -R: the entry goes, and the next connection asks again. */
     private int forget(String server) throws TrustProblem, GeneralSecurityException {
-        if (knownServers().stream().noneMatch(entry -> entry.startsWith("# " + server + " "))) {
-            List<String> stored = knownServers().stream().map(entry -> entry.split(" ")[1]).toList();
+        List<String> entries = knownServers();
+        if (entries.stream().noneMatch(entry -> entry.startsWith("# " + server + " "))) {
+            List<String> stored = entries.stream().map(entry -> entry.split(" ")[1]).toList();
             out.println("Nothing is stored for " + server + " in " + knownServersFile + (stored.isEmpty() ? "."
                     : " (it holds: " + String.join(", ", stored) + ")."));
             return 0;
