@@ -2,6 +2,7 @@
 //JAVA 17+
 
 import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -20,6 +21,8 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.MessageDigest;
+import java.security.Principal;
+import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.Security;
 import java.security.cert.*;
@@ -28,18 +31,22 @@ import java.time.temporal.ChronoUnit;
 import java.util.*;
 import java.util.concurrent.*;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.*;
 
 /** The lecturer's lab check: runs a student's TLS echo server and/or client against the lab's requirements. */
 public class LabCheck {
     static final String USAGE = "Usage: java lecturer/LabCheck.java [--server CMD] [--trust FILE] [--client CMD]"
-            + " [--timeout SECONDS]   (--help for more)";
+            + " [--timeout SECONDS] [--build-timeout SECONDS] [--json FILE]   (--help for more)";
     static final String HELP = """
             Usage: java lecturer/LabCheck.java [--server CMD] [--trust FILE] [--client CMD] [--timeout SECONDS]
+                                               [--build-timeout SECONDS] [--json FILE]
 
             Runs a student's TLS echo server and/or client from this folder, over loopback, against the lab's
-            requirements; prints one PASS or FAIL line per requirement with what it saw, then the score.
+            requirements; prints one PASS, FAIL or SKIP line per requirement with what it saw, then the score.
+            A line passes only for what the check saw: on the wire, by its own clients and servers, and in the
+            program's exit status and output.
 
               --server CMD       starts the server; {port} becomes a free port, e.g.
                                    --server 'java examples/TlsEchoServer.java {port}'
@@ -49,26 +56,46 @@ public class LabCheck {
                                  localhost, {port} their port and {trust} the certificate file to trust, e.g.
                                    --client 'java examples/TlsEchoClient.java {host} {port} {trust}'
                                    --client './jbang client.java {host} {port} --trust {trust}'
-                                 It gets one line on stdin, then the end of input.
+                                 It gets one line on stdin, then the end of input, and must print what the
+                                 server sent back: one of the check's servers answers with a word of its own.
               --timeout SECONDS  how long a server may take to listen, or a client to finish (default: 30);
                                  any other answer, over loopback from a program that runs, gets 5 s
+              --build-timeout SECONDS
+                                 a ./jbang or jbang command is built first, unmarked: the client by one run,
+                                 the server by its first start, within this bound (default: 300)
+              --json FILE        also writes the rubric as JSON (name, result, detail of each line; the score)
+
+            A client's refusal is seen on the wire: it connected, sent a ClientHello, and stopped the handshake
+            after the server's certificate (an alert, or closing before any data), or offered no version of a
+            TLS 1.0-only server. Only the program's own lines on stderr count as its message: JBang's
+            ([jbang] ...) and the JVM's (Picked up ..., WARNING: ..., ... VM warning: ...) do not.
+            SKIP: a line this JDK cannot check here (TLS 1.0 and 1.1 need a JDK that still offers them), with
+            the reason; it is not counted in the score, which says how many lines were skipped.
 
             CMD is split into words at spaces; '...' or "..." keeps spaces within a word. No shell runs it:
             no pipes, redirections, variables or ~.
             Exit status: 0 all checks passed, 1 some failed, 2 usage error, 3 a program did not start (no such
-            command, or a server that never listened), 4 the check itself could not run (keytool, temp files).""";
+            command, or a server that never listened), 4 the check itself could not run (keytool, temp files),
+            5 none failed but some were skipped.""";
     /** How long an answer over loopback may take from a program that is running: far more than a healthy one needs. */
     static final int WAIT_MS = 5_000;
+    /** How long a server that no longer answers may take to exit, before the check calls it hung and stops it. */
+    static final int EXIT_WAIT_S = 5;
     static final int CLIENTS_AT_ONCE = 8;
     static final String[] MODERN = {"TLSv1.3", "TLSv1.2"};
+    static final List<String> LEGACY = List.of("TLSv1.1", "TLSv1");
     static final Pattern STACK_TRACE = Pattern.compile(
             "(?m)^\\s+at \\S+\\(.*\\)$|^\\s+\\.\\.\\. \\d+ more$|Exception in thread|^Caused by: ");
+    /** Lines on stderr that the launcher or the JVM wrote, not the program: they are not its message. */
+    static final Pattern NOT_THE_PROGRAMS = Pattern.compile("^(\\[jbang]|Picked up |WARNING: |.* VM warning: )");
 
-    static int timeoutSeconds = 30;
+    static int timeoutSeconds = 30, buildSeconds = 300;
     /** What --trust named, and the JDK's trust manager for its certificates: all that the check's clients trust. */
     static String trustName = "certs/server.crt";
     static X509ExtendedTrustManager pkix;
-    static int passed, total;
+    /** The TLS versions this JVM cannot use here, each with the reason: lines that need one are skipped. */
+    static final Map<String, String> unavailable = new HashMap<>();
+    static final List<Line> rubric = new ArrayList<>();
     static boolean notStarted;
     /** What to tidy up however the check ends, Ctrl-C included: the processes it started and its temporary folder. */
     static final Set<Process> started = ConcurrentHashMap.newKeySet();
@@ -80,11 +107,8 @@ public class LabCheck {
     }
 
     public static void main(String... args) throws Exception {
-        // Before JSSE loads: let this JVM speak TLS 1.0 and 1.1, which two of its checks need (a probe of the student's
-        // server and an old server for the student's client). Every other socket here names TLS 1.3 and 1.2 itself.
-        Security.setProperty("jdk.tls.disabledAlgorithms", Security.getProperty("jdk.tls.disabledAlgorithms")
-                .replaceAll("\\bTLSv1(\\.1)?\\s*,\\s*", ""));
-        String server = null, client = null;
+        allowLegacyTls();   // before JSSE loads; whether it worked is proven by a handshake below
+        String server = null, client = null, json = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--help", "-h" -> {
@@ -94,7 +118,9 @@ public class LabCheck {
                 case "--server" -> server = value(args, ++i);
                 case "--client" -> client = value(args, ++i);
                 case "--trust" -> trustName = value(args, ++i);
-                case "--timeout" -> timeoutSeconds = seconds(value(args, ++i));
+                case "--timeout" -> timeoutSeconds = seconds(args[i], value(args, ++i));
+                case "--build-timeout" -> buildSeconds = seconds(args[i], value(args, ++i));
+                case "--json" -> json = value(args, ++i);
                 default -> usage("unknown argument " + args[i]);
             }
         }
@@ -106,14 +132,21 @@ public class LabCheck {
         if (server != null) pkix = trusting(trustName);
         Runtime.getRuntime().addShutdownHook(new Thread(LabCheck::tidyUp));
         try {
+            Map<String, Identity> identities = identities(client != null ? IDENTITIES.keySet() : Set.of("good"));
+            probeVersions(identities.get("good"));
             if (server != null) checkServer(words(server));
-            if (client != null) checkClient(words(client));
+            if (client != null) checkClient(words(client), identities);
         } catch (CheckError e) {
             System.err.println("LabCheck: " + e.getMessage());
             System.exit(4);
+        } finally {
+            tidyUp();
         }
-        System.out.println("score: " + passed + "/" + total);
-        System.exit(notStarted ? 3 : passed == total ? 0 : 1);
+        long passed = count("passed"), failed = count("failed"), skipped = count("skipped");
+        System.out.println("score: " + passed + "/" + (passed + failed) + (skipped == 0 ? ""
+                : " (" + skipped + " of " + rubric.size() + " lines skipped: not checked here, see SKIP)"));
+        if (json != null) writeJson(Path.of(json), passed, passed + failed, skipped);
+        System.exit(notStarted ? 3 : failed > 0 ? 1 : skipped > 0 ? 5 : 0);
     }
 
     static String value(String[] args, int i) {
@@ -121,8 +154,8 @@ public class LabCheck {
         return args[i];
     }
 
-    static int seconds(String text) {
-        if (!text.matches("[1-9][0-9]{0,4}")) usage("--timeout needs a whole number of seconds, not " + text);
+    static int seconds(String option, String text) {
+        if (!text.matches("[1-9][0-9]{0,4}")) usage(option + " needs a whole number of seconds, not " + text);
         return Integer.parseInt(text);
     }
 
@@ -135,19 +168,24 @@ public class LabCheck {
     /** The JDK's own trust manager (PKIX), for exactly the certificates in the file: not its CAs, nor just anything. */
     static X509ExtendedTrustManager trusting(String file) {
         try (InputStream in = Files.newInputStream(Path.of(file))) {
-            KeyStore store = KeyStore.getInstance("PKCS12");
-            store.load(null, null);
-            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-                store.setCertificateEntry("" + store.size(), c);
-            }
-            TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX");
-            factory.init(store);
-            if (store.size() > 0) return (X509ExtendedTrustManager) factory.getTrustManagers()[0];
+            Collection<? extends Certificate> certificates = CertificateFactory.getInstance("X.509")
+                    .generateCertificates(in);
+            if (!certificates.isEmpty()) return trusting(certificates);
         } catch (IOException | GeneralSecurityException e) {
             // Told below, whatever the cause: the fix is the same.
         }
         usage("no certificate read from " + file + ": run ./certgen.sh first, or give --trust FILE");
         return null;
+    }
+
+    static X509ExtendedTrustManager trusting(Collection<? extends Certificate> certificates)
+            throws IOException, GeneralSecurityException {
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        for (Certificate c : certificates) store.setCertificateEntry("" + store.size(), c);
+        TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX");
+        factory.init(store);
+        return (X509ExtendedTrustManager) factory.getTrustManagers()[0];
     }
 
     /** CMD as words, split at spaces; '...' or "..." keeps spaces in a word. Nothing else is special. */
@@ -183,34 +221,131 @@ public class LabCheck {
         }).toList();
     }
 
+    /** ./jbang and jbang build a script on its first run: that run is not timed as the program's. */
+    static boolean builtByJBang(List<String> words) {
+        return Path.of(words.get(0)).getFileName().toString().equals("jbang");
+    }
+
+    // ---- The rubric ----------------------------------------------------------------------------------------------
+
+    /** One line of the rubric: its requirement, "passed", "failed" or "skipped", and what was seen (or why skipped). */
+    record Line(String name, String result, String detail) {}
+
     /** Prints a rubric line as soon as it is known: a lecturer watching sees where a slow check is. */
     static void rubric(String check, boolean pass, String seen) {
-        total++;
-        if (pass) passed++;
-        System.out.println((pass ? "PASS  " : "FAIL  ") + check + " (" + seen + ")");
+        line(new Line(check, pass ? "passed" : "failed", seen));
+    }
+
+    static void skip(String check, String why) {
+        line(new Line(check, "skipped", why));
+    }
+
+    static void line(Line line) {
+        rubric.add(line);
+        String mark = switch (line.result()) {
+            case "passed" -> "PASS  ";
+            case "failed" -> "FAIL  ";
+            default -> "SKIP  ";
+        };
+        System.out.println(mark + line.name() + " (" + line.detail() + ")");
         System.out.flush();
+    }
+
+    static long count(String result) {
+        return rubric.stream().filter(line -> line.result().equals(result)).count();
+    }
+
+    /** The rubric for a course's autograder: the lines, and the score over the lines that were run. */
+    static void writeJson(Path file, long score, long max, long skipped) throws IOException {
+        StringBuilder json = new StringBuilder("{\n  \"lines\": [");
+        for (int i = 0; i < rubric.size(); i++) {
+            Line line = rubric.get(i);
+            json.append(i == 0 ? "\n" : ",\n").append("    {\"name\": ").append(quoted(line.name()))
+                    .append(", \"result\": ").append(quoted(line.result())).append(", \"detail\": ")
+                    .append(quoted(line.detail())).append('}');
+        }
+        json.append("\n  ],\n  \"score\": ").append(score).append(",\n  \"max\": ").append(max)
+                .append(",\n  \"skipped\": ").append(skipped).append("\n}\n");
+        try {
+            Files.writeString(file, json);
+        } catch (IOException e) {
+            System.err.println("LabCheck: cannot write " + file + " (" + e.getClass().getSimpleName() + ")");
+            System.exit(4);
+        }
+    }
+
+    static String quoted(String text) {
+        StringBuilder quoted = new StringBuilder("\"");
+        for (char c : text.toCharArray()) {
+            if (c == '"' || c == '\\') quoted.append('\\').append(c);
+            else if (c < 0x20) quoted.append(String.format("\\u%04x", (int) c));
+            else quoted.append(c);
+        }
+        return quoted.append('"').toString();
+    }
+
+    // ---- What this JVM can check -----------------------------------------------------------------------------------
+
+    /**
+     * Before JSSE loads: lets this JVM speak TLS 1.0 and 1.1, which two lines need (a probe of the student's server,
+     * and an old server for the student's client), by taking just those two entries out of the JDK's disabled list.
+     * Every other socket of the check names TLS 1.3 and 1.2 itself.
+     */
+    static void allowLegacyTls() {
+        String disabled = Security.getProperty("jdk.tls.disabledAlgorithms");
+        if (disabled == null) return;
+        List<String> kept = Arrays.stream(disabled.split(",")).map(String::strip)
+                .filter(entry -> LEGACY.stream().noneMatch(entry::equalsIgnoreCase)).toList();
+        Security.setProperty("jdk.tls.disabledAlgorithms", String.join(", ", kept));
+    }
+
+    /** Proves each TLS version by a handshake between the check's own client and server; notes those that fail. */
+    static void probeVersions(Identity good) throws CheckError {
+        for (String version : List.of("TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1")) {
+            try (LabServer server = new LabServer(good.context(), null, version);
+                 SSLSocket socket = new Probe(trusting(List.of(good.certificate()))).dial(server.port(), version)) {
+                String agreed = socket.getSession().getProtocol();
+                if (!agreed.equals(version)) unavailable.put(version, "it agreed to " + agreed + " instead");
+            } catch (IOException | GeneralSecurityException e) {
+                unavailable.put(version, "a handshake with itself failed (" + e.getClass().getSimpleName()
+                        + "): see jdk.tls.disabledAlgorithms in the JDK's conf/security/java.security");
+            }
+        }
+        if (unavailable.containsKey("TLSv1.3") && unavailable.containsKey("TLSv1.2")) {
+            throw new CheckError("this JDK cannot make a TLS 1.3 or 1.2 handshake with itself here: "
+                    + unavailable.get("TLSv1.2"));
+        }
+    }
+
+    /** Null when this JVM can use every one of these versions; else the reason a line that needs them is skipped. */
+    static String cannotUse(List<String> versions) {
+        for (String version : versions) {
+            if (unavailable.containsKey(version)) {
+                return "this JDK cannot offer " + spoken(version) + " here: " + unavailable.get(version);
+            }
+        }
+        return null;
+    }
+
+    /** "TLSv1.2" as people say it: "TLS 1.2"; the JDK's "TLSv1" is TLS 1.0. */
+    static String spoken(String version) {
+        return version.equals("TLSv1") ? "TLS 1.0" : version.replace("TLSv", "TLS ");
     }
 
     // ---- The student's server ----------------------------------------------------------------------------------
 
-    static final String[] SERVER_CHECKS = {
-        "server: TLS 1.3 handshake, certificate and host name verified",
-        "server: TLS 1.2 handshake, certificate and host name verified",
-        "server: refuses TLS 1.0 and 1.1",
-        "server: its certificate is trusted and names DNS:localhost and IP:127.0.0.1",
-        "server: echoes byte-exact (20000 bytes, every byte value)",
-        "server: still serves after a plaintext client (GET / HTTP/1.0)",
-        "server: serves a client while a silent one is connected",
-        "server: serves " + CLIENTS_AT_ONCE + " clients at once"};
-
     /** The outcome of one check: passed or not, and what was seen. */
     record Seen(boolean pass, String what) {}
+
+    /** A requirement of the student's server: its rubric line, the TLS versions the check needs for it, the check. */
+    record ServerCheck(String name, List<String> needs, Supplier<Seen> check) {}
 
     /** The server under test, started again when a check made it exit, so that each line scores one requirement. */
     static final class ServerUnderTest {
         final List<String> words;
         Process process;
         int port;
+        boolean startedBefore;
         volatile String lastLine = "";
         volatile boolean stackTrace;
 
@@ -240,14 +375,18 @@ public class LabCheck {
             });
             reader.setDaemon(true);
             reader.start();
-            long deadline = System.nanoTime() + timeoutSeconds * 1_000_000_000L;
+            // The first start of a ./jbang command builds the script: that wait is the build's, not the server's.
+            int seconds = !startedBefore && builtByJBang(words) ? Math.max(buildSeconds, timeoutSeconds)
+                    : timeoutSeconds;
+            startedBefore = true;
+            long deadline = System.nanoTime() + seconds * 1_000_000_000L;
             while (System.nanoTime() < deadline) {
                 if (!process.isAlive()) return "it " + exited();
                 try (Socket probe = new Socket()) {
                     probe.connect(loopback(port), WAIT_MS);
                     // A full handshake, not a bare connect-and-close: a server that dies on that would be judged on
                     // something no check asked for.
-                    try (SSLSocket ready = new Probe().layer(probe, MODERN)) {
+                    try (SSLSocket ready = new Probe(pkix).layer(probe, MODERN)) {
                         return null;
                     } catch (IOException untrusted) {
                         return null;   // listening is all we wait for; the checks tell what is wrong
@@ -256,7 +395,30 @@ public class LabCheck {
                     sleep(100);
                 }
             }
-            return "it did not listen on port " + port + " within " + timeoutSeconds + " s";
+            return "it did not listen on port " + port + " within " + seconds + " s";
+        }
+
+        /** After a check: "" while a fresh handshake gets an answer; else what became of the server (then stopped). */
+        String afterCheck() {
+            if (process.isAlive() && answers()) return "";
+            try {
+                if (process.waitFor(EXIT_WAIT_S, TimeUnit.SECONDS)) return "; then the server " + exited();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            stop(process);
+            return "; then the server stopped answering, and was started again for the next line";
+        }
+
+        /** Whether a new connection gets a TLS answer: a handshake, or a refusal that only a running server sends. */
+        boolean answers() {
+            Probe probe = new Probe(pkix);
+            try (SSLSocket socket = probe.dial(port, MODERN)) {
+                return true;
+            } catch (IOException e) {
+                return probe.leaf != null || e instanceof SSLException && !causedBy(e, EOFException.class)
+                        && !causedBy(e, SocketException.class);
+            }
         }
 
         String exited() {
@@ -268,44 +430,54 @@ public class LabCheck {
 
     static void checkServer(List<String> words) {
         ServerUnderTest server = new ServerUnderTest(words);
-        List<Supplier<Seen>> checks = List.of(
-                () -> handshake(server.port, "TLSv1.3"),
-                () -> handshake(server.port, "TLSv1.2"),
-                () -> refusesOldVersions(server.port),
-                () -> certificate(server.port),
-                () -> echo(server.port, payload(20_000)),
-                () -> afterPlaintext(server),
-                () -> besideSilent(server.port),
-                () -> atOnce(server.port));
+        List<String> modern = List.of();   // TLS 1.3 or 1.2: the start-up has proven that one of them works
+        List<ServerCheck> checks = List.of(
+                new ServerCheck("server: TLS 1.3 handshake, certificate and host name verified", List.of("TLSv1.3"),
+                        () -> handshake(server.port, "TLSv1.3")),
+                new ServerCheck("server: TLS 1.2 handshake, certificate and host name verified", List.of("TLSv1.2"),
+                        () -> handshake(server.port, "TLSv1.2")),
+                new ServerCheck("server: refuses TLS 1.0 and 1.1", LEGACY, () -> refusesOldVersions(server.port)),
+                new ServerCheck("server: its certificate is trusted and names DNS:localhost and IP:127.0.0.1", modern,
+                        () -> certificate(server.port)),
+                new ServerCheck("server: echoes byte-exact (20000 bytes, every byte value)", modern,
+                        () -> byteExact(server.port)),
+                new ServerCheck("server: still serves after a plaintext client (GET / HTTP/1.0)", modern,
+                        () -> afterPlaintext(server.port)),
+                new ServerCheck("server: serves a client while a silent one is connected", modern,
+                        () -> besideSilent(server.port)),
+                new ServerCheck("server: serves " + CLIENTS_AT_ONCE + " clients at once", modern,
+                        () -> atOnce(server.port)));
+        boolean didNotStart = false;
         try {
-            runServerChecks(server, checks);
+            for (ServerCheck check : checks) {
+                String cannot = cannotUse(check.needs());
+                if (cannot != null) {
+                    skip(check.name(), cannot);
+                    continue;
+                }
+                if (!didNotStart && (server.process == null || !server.process.isAlive())) {
+                    String problem = server.start();
+                    if (problem != null) {
+                        System.err.println("LabCheck: the server did not start: " + problem + ".");
+                        System.err.println("Run its command yourself, in this folder, to see why: "
+                                + String.join(" ", server.words));
+                        didNotStart = notStarted = true;
+                    }
+                }
+                if (didNotStart) {
+                    rubric(check.name(), false, "not run");
+                    continue;
+                }
+                Seen seen = check.check().get();
+                rubric(check.name(), seen.pass(), seen.what() + server.afterCheck());
+            }
         } finally {
             stop(server.process);
         }
     }
 
-    static void runServerChecks(ServerUnderTest server, List<Supplier<Seen>> checks) {
-        for (int i = 0; i < checks.size(); i++) {
-            if (server.process == null || !server.process.isAlive()) {
-                String problem = server.start();
-                if (problem != null) {
-                    System.err.println("LabCheck: the server did not start: " + problem + ".");
-                    System.err.println("Run its command yourself, in this folder, to see why: "
-                            + String.join(" ", server.words));
-                    notStarted = true;
-                    for (int j = i; j < checks.size(); j++) rubric(SERVER_CHECKS[j], false, "not run");
-                    break;
-                }
-            }
-            Seen seen = checks.get(i).get();
-            sleep(100);   // a server that a check killed needs a moment to be gone
-            String exit = server.process.isAlive() ? "" : "; then the server " + server.exited();
-            rubric(SERVER_CHECKS[i], seen.pass(), seen.what() + exit);
-        }
-    }
-
     static Seen handshake(int port, String version) {
-        try (SSLSocket socket = new Probe().dial(port, version)) {
+        try (SSLSocket socket = new Probe(pkix).dial(port, version)) {
             return new Seen(true, socket.getSession().getProtocol() + ", " + socket.getSession().getCipherSuite());
         } catch (IOException e) {
             return new Seen(false, problem(e));
@@ -313,8 +485,8 @@ public class LabCheck {
     }
 
     static Seen refusesOldVersions(int port) {
-        Probe probe = new Probe();
-        try (SSLSocket socket = probe.dial(port, "TLSv1.1", "TLSv1")) {
+        Probe probe = new Probe(pkix);
+        try (SSLSocket socket = probe.dial(port, LEGACY.toArray(String[]::new))) {
             return new Seen(false, "it agreed to " + socket.getSession().getProtocol());
         } catch (IOException e) {
             // The version is chosen before the certificate is checked: a refusal of the certificate can hide a "yes".
@@ -324,7 +496,7 @@ public class LabCheck {
     }
 
     static Seen certificate(int port) {
-        Probe probe = new Probe();
+        Probe probe = new Probe(pkix);
         try (SSLSocket socket = probe.dial(port, MODERN)) {
             X509Certificate leaf = (X509Certificate) socket.getSession().getPeerCertificates()[0];
             String names = names(leaf);
@@ -340,8 +512,23 @@ public class LabCheck {
         }
     }
 
+    /** The payload, then a short second message: any bytes the server adds after an echo come before the second's. */
+    static Seen byteExact(int port) {
+        byte[] payload = payload(20_000), second = "and nothing more\n".getBytes(StandardCharsets.US_ASCII);
+        try (SSLSocket socket = new Probe(pkix).dial(port, MODERN)) {
+            String problem = roundTrip(socket, payload);
+            if (problem != null) return new Seen(false, problem);
+            String more = roundTrip(socket, second);
+            return new Seen(more == null, more == null ? "the same " + payload.length + " bytes came back, and nothing"
+                    + " more" : "the same " + payload.length + " bytes came back, but then a second message: " + more
+                    + " (did it send bytes of its own after the echo?)");
+        } catch (IOException e) {
+            return new Seen(false, problem(e));
+        }
+    }
+
     static Seen echo(int port, byte[] payload) {
-        try (SSLSocket socket = new Probe().dial(port, MODERN)) {
+        try (SSLSocket socket = new Probe(pkix).dial(port, MODERN)) {
             String problem = roundTrip(socket, payload);
             return new Seen(problem == null, problem == null ? "the same " + payload.length + " bytes came back"
                     : problem);
@@ -368,25 +555,24 @@ public class LabCheck {
         return first < 0 ? null : "byte " + first + " came back changed";
     }
 
-    static Seen afterPlaintext(ServerUnderTest server) {
+    static Seen afterPlaintext(int port) {
         try (Socket plain = new Socket()) {
-            plain.connect(loopback(server.port), WAIT_MS);
+            plain.connect(loopback(port), WAIT_MS);
             plain.setSoTimeout(WAIT_MS);
             plain.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            plain.getInputStream().readAllBytes();   // its alert, until it hangs up
+            plain.getInputStream().readAllBytes();   // its alert, until it hangs up: the plain text has been dealt with
         } catch (IOException e) {
             // Hanging up at once, or a reset, is a fine answer to plain text.
         }
-        sleep(300);   // time for a server that the plain text broke to be gone: what is seen next does not depend on it
-        if (!server.process.isAlive()) return new Seen(false, "its connection was the server's last");
-        Seen after = echo(server.port, payload(100));
-        return new Seen(after.pass(), after.pass() ? "a verifying client echoed after it" : after.what());
+        Seen after = echo(port, payload(100));
+        return new Seen(after.pass(), after.pass() ? "a verifying client echoed after it" : "no echo after it: "
+                + after.what());
     }
 
     static Seen besideSilent(int port) {
+        // Connected first, so it is accepted first: the kernel hands connections to accept() in order.
         try (Socket silent = new Socket()) {
             silent.connect(loopback(port), WAIT_MS);
-            sleep(200);   // so that the server has accepted the silent connection first
             Seen beside = echo(port, payload(100));
             return new Seen(beside.pass(), beside.pass() ? "a verifying client echoed meanwhile" : beside.what());
         } catch (IOException e) {
@@ -402,7 +588,7 @@ public class LabCheck {
         for (int i = 0; i < CLIENTS_AT_ONCE; i++) {
             byte[] payload = payload(1000 + i);
             problems.add(clients.submit(() -> {
-                try (SSLSocket socket = new Probe().dial(port, MODERN)) {
+                try (SSLSocket socket = new Probe(pkix).dial(port, MODERN)) {
                     String problem = roundTrip(socket, payload);
                     if (problem != null) return problem;
                     echoed.countDown();
@@ -436,13 +622,16 @@ public class LabCheck {
     }
 
     /**
-     * A client as the lab's should be: it trusts exactly the --trust certificates and checks the host name. Every
-     * decision is the JDK's trust manager's (pkix); before asking it, the probe notes what the server sent and which
-     * version it chose, so that a refused handshake can still say what was seen.
+     * A client as the lab's should be: it trusts exactly what its trust manager trusts and checks the host name. Every
+     * decision is the JDK's trust manager's; before asking it, the probe notes what the server sent and which version
+     * it chose, so that a refused handshake can still say what was seen.
      */
     static final class Probe extends X509ExtendedTrustManager {
+        final X509ExtendedTrustManager trust;
         volatile X509Certificate leaf;
         volatile String version;
+
+        Probe(X509ExtendedTrustManager trust) { this.trust = trust; }
 
         SSLSocket dial(int port, String... versions) throws IOException {
             Socket tcp = new Socket();
@@ -478,33 +667,33 @@ public class LabCheck {
                 throws CertificateException {
             leaf = chain[0];
             version = ((SSLSocket) socket).getHandshakeSession().getProtocol();
-            pkix.checkServerTrusted(chain, authType, socket);
+            trust.checkServerTrusted(chain, authType, socket);
         }
 
         @Override public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
                 throws CertificateException {
-            pkix.checkServerTrusted(chain, authType, engine);
+            trust.checkServerTrusted(chain, authType, engine);
         }
 
         @Override public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            pkix.checkServerTrusted(chain, authType);
+            trust.checkServerTrusted(chain, authType);
         }
 
         @Override public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
                 throws CertificateException {
-            pkix.checkClientTrusted(chain, authType, socket);
+            trust.checkClientTrusted(chain, authType, socket);
         }
 
         @Override public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
                 throws CertificateException {
-            pkix.checkClientTrusted(chain, authType, engine);
+            trust.checkClientTrusted(chain, authType, engine);
         }
 
         @Override public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            pkix.checkClientTrusted(chain, authType);
+            trust.checkClientTrusted(chain, authType);
         }
 
-        @Override public X509Certificate[] getAcceptedIssuers() { return pkix.getAcceptedIssuers(); }
+        @Override public X509Certificate[] getAcceptedIssuers() { return trust.getAcceptedIssuers(); }
     }
 
     /** What a failed connection means, told by the exceptions' types: their messages differ between JDK versions. */
@@ -551,46 +740,43 @@ public class LabCheck {
 
     /** Where the good certificate's dates fall: years that can be found in the report whatever the date format. */
     static final LocalDate GOOD_FROM = LocalDate.of(2020, 6, 15), GOOD_UNTIL = LocalDate.of(2099, 6, 15);
+    /** The check's own certificates, by name, as keytool options; {trust} names their .crt files. */
+    static final Map<String, List<String>> IDENTITIES = Map.of(
+            "good", List.of("-dname", "CN=Lab Check Server", "-ext", "san=dns:localhost,ip:127.0.0.1,"
+                    + "dns:report.labcheck.invalid", "-validity", "" + ChronoUnit.DAYS.between(GOOD_FROM, GOOD_UNTIL),
+                    "-startdate", GOOD_FROM.toString().replace('-', '/') + " 12:00:00"),
+            "untrusted", List.of("-dname", "CN=localhost", "-ext", "san=dns:localhost,ip:127.0.0.1"),
+            "wrongname", List.of("-dname", "CN=other.labcheck.invalid", "-ext", "san=dns:other.labcheck.invalid"),
+            "expired", List.of("-dname", "CN=localhost", "-ext", "san=dns:localhost,ip:127.0.0.1", "-startdate",
+                    "-30d", "-validity", "1"));
 
-    static void checkClient(List<String> words) throws CheckError {
+    static void checkClient(List<String> words, Map<String, Identity> servers) throws CheckError {
+        int before = rubric.size();
         try {
-            Map<String, Identity> servers = identities();
-            int before = total;
-            try {
-                clientChecks(words, servers);
-            } catch (NotStarted e) {
-                notStarted = true;
-                for (int i = total - before; i < CLIENT_CHECKS.length; i++) rubric(CLIENT_CHECKS[i], false, "not run");
+            clientChecks(words, servers);
+        } catch (NotStarted e) {
+            notStarted = true;
+            for (int i = rubric.size() - before; i < CLIENT_CHECKS.length; i++) {
+                rubric(CLIENT_CHECKS[i], false, "not run");
             }
-        } catch (IOException | GeneralSecurityException e) {
+        } catch (IOException e) {
             throw new CheckError("cannot run its own TLS servers on loopback (" + e.getClass().getSimpleName() + ")");
-        } finally {
-            tidyUp();
         }
     }
 
     /** What one of the check's servers presents: its key and certificate, and the certificate for clients. */
     record Identity(SSLContext context, X509Certificate certificate) {}
 
-    /** The four servers' certificates, made by keytool in a private folder; {trust} names their .crt files there. */
-    static Map<String, Identity> identities() throws CheckError {
+    /** The certificates named, made by keytool in a private folder. */
+    static Map<String, Identity> identities(Set<String> names) throws CheckError {
         try {
             tempDir = Files.createTempDirectory("labcheck-");   // owner-only: it holds private keys and a password
             Path password = tempDir.resolve("keys.pass");
             Files.writeString(password, HexFormat.of().formatHex(new SecureRandom().generateSeed(16)));
-            String days = "" + ChronoUnit.DAYS.between(GOOD_FROM, GOOD_UNTIL);
-            String lab = "san=dns:localhost,ip:127.0.0.1";
-            Map<String, List<String>> certificates = Map.of(
-                    "good", List.of("-dname", "CN=Lab Check Server", "-ext", lab + ",dns:report.labcheck.invalid",
-                            "-validity", days, "-startdate", GOOD_FROM.toString().replace('-', '/') + " 12:00:00"),
-                    "untrusted", List.of("-dname", "CN=localhost", "-ext", lab),
-                    "wrongname", List.of("-dname", "CN=other.labcheck.invalid",
-                            "-ext", "san=dns:other.labcheck.invalid"),
-                    "expired", List.of("-dname", "CN=localhost", "-ext", lab, "-startdate", "-30d", "-validity", "1"));
             ExecutorService keytools = Executors.newFixedThreadPool(2);   // a JVM start each: two at a time
             Map<String, Future<Identity>> made = new HashMap<>();
-            certificates.forEach((name, options) -> made.put(name, keytools.submit(() -> keytool(name, password,
-                    options))));
+            for (String name : names) made.put(name, keytools.submit(() -> keytool(name, password,
+                    IDENTITIES.get(name))));
             keytools.shutdown();
             Map<String, Identity> identities = new HashMap<>();
             for (var identity : made.entrySet()) identities.put(identity.getKey(), identity.getValue().get());
@@ -623,24 +809,41 @@ public class LabCheck {
         KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         factory.init(keys, secret);
         SSLContext context = SSLContext.getInstance("TLS");
-        context.init(factory.getKeyManagers(), null, null);
+        context.init(new KeyManager[] {new SigningNotes((X509ExtendedKeyManager) factory.getKeyManagers()[0])}, null,
+                null);
         X509Certificate certificate = (X509Certificate) keys.getCertificate("server");
         Files.writeString(tempDir.resolve(name + ".crt"), "-----BEGIN CERTIFICATE-----\n" + Base64.getMimeEncoder(64,
                 new byte[] {'\n'}).encodeToString(certificate.getEncoded()) + "\n-----END CERTIFICATE-----\n");
         return new Identity(context, certificate);
     }
 
-    static void clientChecks(List<String> words, Map<String, Identity> servers) throws IOException,
-            GeneralSecurityException {
-        String line = "lab check " + HexFormat.of().formatHex(new SecureRandom().generateSeed(6));
-        try (LabServer server = new LabServer(servers.get("good").context(), MODERN)) {
-            ClientRun run = runClient(words, server, "good", line);
-            boolean echoed = run.exit == 0 && run.out.contains(line) && server.received().contains(line);
-            rubric(CLIENT_CHECKS[0], echoed, echoed ? "exit 0, echo seen"
-                    : run.hung ? run.hungFor() : "exit " + run.exit + (server.version == null ? ", no handshake" : "")
-                    + (server.received().contains(line) ? "" : ", the line never reached the server")
-                    + run.message().stream().findFirst().map(first -> ": " + shorten(first)).orElse(""));
-            List<String> missing = missing(run.out + run.err, servers.get("good").certificate(), server);
+    static void clientChecks(List<String> words, Map<String, Identity> servers) throws IOException {
+        String line = "lab check " + randomHex(6), word = "answer-" + randomHex(4);
+        Identity good = servers.get("good");
+        if (builtByJBang(words)) {
+            System.err.println("LabCheck: a first run of the client, not marked, so that JBang builds it (at most "
+                    + buildSeconds + " s)");
+            try (LabServer server = new LabServer(good.context(), null, MODERN)) {
+                runClient(words, server, "good", line, buildSeconds);
+            }
+        }
+        try (LabServer honest = new LabServer(good.context(), null, MODERN);
+             LabServer answering = new LabServer(good.context(), word, MODERN)) {
+            ClientRun run = runClient(words, honest, "good", line, timeoutSeconds);
+            String problem = echoProblem(run, honest, line);
+            if (problem == null) {
+                // A client that prints what it sent, not what came back, looks the same against an honest server.
+                ClientRun answered = runClient(words, answering, "good", line, timeoutSeconds);
+                String answer = line + " " + word;
+                if (answered.hung) problem = "against a server that adds a word to its answer: " + answered.hungFor();
+                else if (!(answered.out + answered.err).contains(answer)) {
+                    problem = "it did not print what the server sent back: \"" + answer + "\", from a server that adds"
+                            + " a word, is not in its output";
+                }
+            }
+            rubric(CLIENT_CHECKS[0], problem == null, problem == null ? "exit 0, the echo seen; and a server's other"
+                    + " answer printed as it came" : problem);
+            List<String> missing = missing(run.out + run.err, good.certificate(), honest.completed());
             rubric(CLIENT_CHECKS[1], missing.isEmpty(), missing.isEmpty()
                     ? "subject, names, dates, serial, key, signature, fingerprint, TLS version, cipher suite"
                     : "missing: " + String.join(", ", missing));
@@ -648,14 +851,33 @@ public class LabCheck {
         refusal(words, CLIENT_CHECKS[2], servers.get("untrusted").context(), "good", MODERN, line);
         refusal(words, CLIENT_CHECKS[3], servers.get("wrongname").context(), "wrongname", MODERN, line);
         refusal(words, CLIENT_CHECKS[4], servers.get("expired").context(), "expired", MODERN, line);
-        refusal(words, CLIENT_CHECKS[5], servers.get("good").context(), "good", new String[] {"TLSv1"}, line);
+        String cannot = cannotUse(List.of("TLSv1"));
+        if (cannot != null) skip(CLIENT_CHECKS[5], cannot);
+        else refusal(words, CLIENT_CHECKS[5], good.context(), "good", new String[] {"TLSv1"}, line);
     }
 
-    /** The credit task's fields (workbook Step 5) that the client's output lacks, looked for in any format. */
-    static List<String> missing(String output, X509Certificate good, LabServer server) throws GeneralSecurityException {
-        String hex = output.replaceAll("[:\\s]", "").toUpperCase();   // colon-hex and plain hex alike
-        String fingerprint = HexFormat.of().withUpperCase().formatHex(MessageDigest.getInstance("SHA-256")
-                .digest(good.getEncoded()));
+    /** Null when the client, fed the line, exited 0 with it echoed in its output; else what it did instead. */
+    static String echoProblem(ClientRun run, LabServer server, String line) {
+        if (run.hung) return run.hungFor();
+        String notReached = server.received().contains(line) ? "" : ", the line never reached the server";
+        if (run.exit != 0) {
+            return "exit " + run.exit + (server.completed() == null ? ", no handshake" : "") + notReached
+                    + run.message().stream().findFirst().map(first -> ": " + shorten(first)).orElse("");
+        }
+        if (!notReached.isEmpty()) return "exit 0" + notReached;
+        return run.out.contains(line) ? null : "exit 0, but the echo is not in its output";
+    }
+
+    /** The credit task's fields (workbook Step 5) that the client's output lacks, looked for in the usual spellings. */
+    static List<String> missing(String output, X509Certificate good, Connection session) {
+        String hex = output.replaceAll("[:\\s]", "").toUpperCase();   // colon-hex and plain hex alike, any case
+        String fingerprint;
+        try {
+            fingerprint = HexFormat.of().withUpperCase().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(good.getEncoded()));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("the JDK has no SHA-256", e);
+        }
         Map<String, Boolean> fields = new LinkedHashMap<>();
         fields.put("subject", output.contains("Lab Check Server"));
         fields.put("alternative names", output.contains("report.labcheck.invalid"));
@@ -663,51 +885,74 @@ public class LabCheck {
         fields.put("not after", year(output, GOOD_UNTIL.getYear()));
         fields.put("serial number", hex.contains(good.getSerialNumber().toString(16).toUpperCase())
                 || output.contains(good.getSerialNumber().toString()));
-        fields.put("public key", Pattern.compile("\\bEC\\b|ecPublicKey").matcher(output).find());
-        fields.put("signature algorithm", output.contains(good.getSigAlgName()));
+        fields.put("public key", found(output, "\\bEC\\b|ecPublicKey|\\b(secp256r1|prime256v1|P-256)\\b"));
+        // keytool signs an EC P-256 certificate SHA256withECDSA: as the JDK, OpenSSL (ecdsa-with-SHA256) or an OID.
+        String ecdsaWithSha256 = "(?i)sha-?256\\s*with\\s*ecdsa"
+                + "|ecdsa[-_ ]?with[-_ ]?sha-?256|1\\.2\\.840\\.10045\\.4\\.3\\.2";
+        fields.put("signature algorithm", good.getSigAlgName().equals("SHA256withECDSA")
+                ? found(output, ecdsaWithSha256) : output.contains(good.getSigAlgName()));
         fields.put("SHA-256 fingerprint", hex.contains(fingerprint));
-        fields.put("TLS version", server.version != null && output.contains(server.version));
-        fields.put("cipher suite", server.suite != null && output.contains(server.suite));
+        String version = session == null ? null : session.version, suite = session == null ? null : session.suite;
+        fields.put("TLS version", version != null && found(output, "(?i)\\bTLS ?v?" + Pattern.quote(
+                version.substring("TLSv".length())) + "(?![0-9])"));
+        fields.put("cipher suite", suite != null && (output.contains(suite) || output.contains(openSslName(suite))));
         return fields.entrySet().stream().filter(field -> !field.getValue()).map(Map.Entry::getKey).toList();
     }
 
+    static boolean found(String output, String regex) {
+        return Pattern.compile(regex).matcher(output).find();
+    }
+
     static boolean year(String output, int year) {
-        return Pattern.compile("(?<![0-9A-Fa-f])" + year + "(?![0-9A-Fa-f])").matcher(output).find();
+        return found(output, "(?<![0-9A-Fa-f])" + year + "(?![0-9A-Fa-f])");
     }
 
     /**
-     * A refusal passes when the client exits non-zero, sent the server no data, printed no stack trace, and said why
-     * in one or two lines on stderr (the lecture's rule for errors a user can cause).
+     * A cipher suite's OpenSSL name: TLS 1.3's are the IANA names the JDK uses; before 1.3, the IANA name
+     * TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 is ECDHE-ECDSA-AES128-GCM-SHA256 (CBC suites drop "CBC").
+     */
+    static String openSslName(String iana) {
+        String[] parts = iana.replaceFirst("^TLS_", "").split("_WITH_");
+        if (parts.length != 2) return iana;
+        String cipher = parts[1].replace("AES_128", "AES128").replace("AES_256", "AES256").replace("_CBC", "")
+                .replace("CHACHA20_POLY1305_SHA256", "CHACHA20_POLY1305");
+        return (parts[0].equals("RSA") ? "" : parts[0] + "-") + cipher.replace('_', '-');
+    }
+
+    /**
+     * A refusal passes when the client exits non-zero, sent the server no data, stopped the handshake where it should
+     * (seen on the wire), printed no stack trace, and said why in one or two lines on stderr (lecture 8.3).
      */
     static void refusal(List<String> words, String check, SSLContext context, String trust, String[] versions,
             String line) throws IOException {
-        try (LabServer server = new LabServer(context, versions)) {
-            ClientRun run = runClient(words, server, trust, line);
+        try (LabServer server = new LabServer(context, null, versions)) {
+            ClientRun run = runClient(words, server, trust, line, timeoutSeconds);
             List<String> message = run.message();
-            String seen;
+            String wire = server.refusalProblem(), seen;
             if (run.hung) seen = run.hungFor();
             else if (run.exit == 0) seen = "exit 0: it did not refuse";
             else if (!server.received().isEmpty()) seen = "exit " + run.exit + ", but it first sent data to the server";
+            else if (wire != null) seen = "exit " + run.exit + ", but " + wire;
             else if (STACK_TRACE.matcher(run.out + run.err).find()) seen = "exit " + run.exit + ", with a stack trace";
             else if (message.isEmpty()) seen = "exit " + run.exit + ", but no message on stderr";
             else if (message.size() > 2) seen = "exit " + run.exit + ", but " + message.size() + " lines on stderr";
             else seen = null;
-            rubric(check, seen == null, seen == null ? "exit " + run.exit + ": " + shorten(message.get(0)) : seen);
+            rubric(check, seen == null, seen == null ? "exit " + run.exit + ", " + server.ending() + ": "
+                    + shorten(message.get(0)) : seen);
         }
     }
 
-    record ClientRun(boolean hung, int exit, String out, String err) {
-        String hungFor() { return "hung: still running after " + timeoutSeconds + " s"; }
+    record ClientRun(boolean hung, int seconds, int exit, String out, String err) {
+        String hungFor() { return "hung: still running after " + seconds + " s"; }
 
-        /** Its error message: stderr, less the launcher's and the JVM's own notes. */
+        /** Its error message: the lines on stderr that the program wrote, not the launcher or the JVM. */
         List<String> message() {
-            return err.lines().filter(l -> !l.isBlank() && !l.startsWith("[jbang]") && !l.startsWith("Picked up "))
-                    .toList();
+            return err.lines().filter(l -> !l.isBlank() && !NOT_THE_PROGRAMS.matcher(l).find()).toList();
         }
     }
 
     /** Runs the client once against a server, feeding it one line; NotStarted when its command cannot run. */
-    static ClientRun runClient(List<String> words, LabServer server, String trust, String line) {
+    static ClientRun runClient(List<String> words, LabServer server, String trust, String line, int seconds) {
         List<String> command = fill(words, Map.of("{host}", "localhost", "{port}", "" + server.port(), "{trust}",
                 tempDir.resolve(trust + ".crt").toString()));
         Process client;
@@ -727,33 +972,91 @@ public class LabCheck {
             // A client that exits before reading its input: its exit status and output tell the rest.
         }
         try {
-            boolean hung = !client.waitFor(timeoutSeconds, TimeUnit.SECONDS);
+            boolean hung = !client.waitFor(seconds, TimeUnit.SECONDS);
             stop(client);
-            return new ClientRun(hung, hung ? -1 : client.exitValue(), out.get(), err.get());
+            server.awaitConnectionsEnded();   // the client is gone, so are its connections: let the server see that
+            return new ClientRun(hung, seconds, hung ? -1 : client.exitValue(), out.get(), err.get());
         } catch (InterruptedException | ExecutionException e) {
             stop(client);
-            return new ClientRun(true, -1, "", "");
+            return new ClientRun(true, seconds, -1, "", "");
         }
     }
 
     /** Thrown when the client under test cannot be started at all: its checks left are lost. */
     static final class NotStarted extends RuntimeException {}
 
-    /** A TLS echo server in this JVM, on a free loopback port, that notes what the client did. */
+    /** What one of the check's servers saw of one connection: on the wire first, then in its TLS handshake. */
+    static final class Connection {
+        final CountDownLatch ended = new CountDownLatch(1);
+        volatile int bytesBeforeHello;
+        volatile List<String> offered;    // the versions in its ClientHello; null when none came
+        volatile String version, suite;   // when the handshake completed
+        volatile boolean certificateSent; // the server took its key to send its certificate
+        volatile String end = "";         // how the handshake ended, when it did not complete
+        volatile boolean serverEnded;     // ... by the check's server itself, before its certificate
+    }
+
+    /**
+     * The check's servers' key manager, which notes on the connection being served when JSSE takes the key to send
+     * the certificate. A handshake that fails after that was ended by the client, whatever the JDK names the failure.
+     */
+    static final class SigningNotes extends X509ExtendedKeyManager {
+        static final ThreadLocal<Connection> serving = new ThreadLocal<>();
+        final X509ExtendedKeyManager keys;
+
+        SigningNotes(X509ExtendedKeyManager keys) { this.keys = keys; }
+
+        @Override public PrivateKey getPrivateKey(String alias) {
+            Connection connection = serving.get();
+            if (connection != null) connection.certificateSent = true;
+            return keys.getPrivateKey(alias);
+        }
+
+        @Override public X509Certificate[] getCertificateChain(String alias) { return keys.getCertificateChain(alias); }
+
+        @Override public String[] getServerAliases(String type, Principal[] issuers) {
+            return keys.getServerAliases(type, issuers);
+        }
+
+        @Override public String chooseServerAlias(String type, Principal[] issuers, Socket socket) {
+            return keys.chooseServerAlias(type, issuers, socket);
+        }
+
+        @Override public String[] getClientAliases(String type, Principal[] issuers) {
+            return keys.getClientAliases(type, issuers);
+        }
+
+        @Override public String chooseClientAlias(String[] types, Principal[] issuers, Socket socket) {
+            return keys.chooseClientAlias(types, issuers, socket);
+        }
+    }
+
+    /**
+     * A TLS echo server in this JVM, on a free loopback port, that notes what the client did: it reads the ClientHello
+     * off the wire itself (which versions the client offered), then hands the connection to JSSE. With a word, it
+     * answers each line with that word added instead of echoing it.
+     */
     static final class LabServer implements AutoCloseable {
-        final SSLServerSocket listener;
-        volatile String version, suite;   // of the last handshake that completed
+        static final Pattern ALERT = Pattern.compile("Received fatal alert: (\\w+)|Received (close_notify)");
+        final ServerSocket listener;
+        final SSLSocketFactory tls;
+        final List<String> versions;
+        final String word;
+        final List<Connection> connections = new CopyOnWriteArrayList<>();
         private final ByteArrayOutputStream received = new ByteArrayOutputStream();
 
-        LabServer(SSLContext context, String... versions) throws IOException {
-            listener = (SSLServerSocket) context.getServerSocketFactory().createServerSocket(0, 50,
-                    InetAddress.getLoopbackAddress());
-            listener.setEnabledProtocols(versions);
+        LabServer(SSLContext context, String word, String... versions) throws IOException {
+            listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            tls = context.getSocketFactory();
+            this.versions = List.of(versions);
+            this.word = word;
             daemon(() -> {
                 while (true) {
                     try {
-                        SSLSocket socket = (SSLSocket) listener.accept();
-                        daemon(() -> echo(socket));
+                        Socket socket = listener.accept();
+                        Connection connection = new Connection();
+                        connections.add(connection);
+                        daemon(() -> serve(socket, connection));
                     } catch (IOException closed) {
                         return;
                     }
@@ -770,24 +1073,191 @@ public class LabCheck {
         }
 
         /** No time limit here: a client that hangs is stopped at --timeout, and that ends its connection too. */
-        void echo(SSLSocket socket) {
-            try (socket) {
-                socket.startHandshake();
-                version = socket.getSession().getProtocol();
-                suite = socket.getSession().getCipherSuite();
-                byte[] buffer = new byte[4096];
-                for (int n; (n = socket.getInputStream().read(buffer)) != -1; ) {
-                    synchronized (received) {
-                        received.write(buffer, 0, n);
+        void serve(Socket tcp, Connection connection) {
+            try (tcp) {
+                ClientHello hello = ClientHello.read(tcp.getInputStream());
+                connection.bytesBeforeHello = hello.wire().length;
+                if (hello.offered() == null) return;
+                connection.offered = hello.offered();
+                SSLSocket socket = (SSLSocket) tls.createSocket(tcp, new ByteArrayInputStream(hello.wire()), true);
+                socket.setEnabledProtocols(versions.toArray(String[]::new));
+                SigningNotes.serving.set(connection);
+                try {
+                    socket.startHandshake();
+                } catch (IOException e) {
+                    // The alert's name, when this JDK's message gives it, is only a detail of the line.
+                    Matcher alert = ALERT.matcher(String.valueOf(e.getMessage()));
+                    if (!connection.certificateSent) {
+                        connection.end = "the check's server ended the handshake before sending its certificate ("
+                                + e.getClass().getSimpleName() + ")";
+                        connection.serverEnded = true;
+                    } else if (alert.find()) {
+                        connection.end = "it sent the alert " + (alert.group(1) != null ? alert.group(1)
+                                : alert.group(2));
+                    } else {
+                        connection.end = "it ended the handshake after the server's certificate";
                     }
-                    socket.getOutputStream().write(buffer, 0, n);
+                    return;
                 }
-            } catch (IOException refused) {
-                // Most runs end here on purpose: the client refused the handshake.
+                connection.version = socket.getSession().getProtocol();
+                connection.suite = socket.getSession().getCipherSuite();
+                answer(socket);
+            } catch (IOException e) {
+                // The client went away: what it did is noted above.
+            } finally {
+                connection.ended.countDown();
             }
         }
 
+        void answer(SSLSocket socket) throws IOException {
+            ByteArrayOutputStream pending = new ByteArrayOutputStream();   // the line so far, for the other answer
+            byte[] buffer = new byte[4096];
+            for (int n; (n = socket.getInputStream().read(buffer)) != -1; ) {
+                synchronized (received) {
+                    received.write(buffer, 0, n);
+                }
+                if (word == null) {
+                    socket.getOutputStream().write(buffer, 0, n);
+                    continue;
+                }
+                for (int i = 0; i < n; i++) {
+                    if (buffer[i] != '\n') {
+                        pending.write(buffer[i]);
+                        continue;
+                    }
+                    String line = pending.toString(StandardCharsets.UTF_8).replaceFirst("\r$", "");
+                    socket.getOutputStream().write((line + " " + word + "\n").getBytes(StandardCharsets.UTF_8));
+                    pending.reset();
+                }
+            }
+        }
+
+        void awaitConnectionsEnded() throws InterruptedException {
+            for (Connection connection : connections) connection.ended.await(WAIT_MS, TimeUnit.MILLISECONDS);
+        }
+
+        /** The last connection whose handshake completed, or null. */
+        Connection completed() {
+            Connection last = null;
+            for (Connection connection : connections) if (connection.version != null) last = connection;
+            return last;
+        }
+
+        /**
+         * Null when the wire shows a refusal where this server expects one: for a TLS 1.0-only server, a ClientHello
+         * that offers no TLS 1.0, or a handshake the client stopped; for the others, a handshake that the client
+         * stopped after the server's certificate (see SigningNotes). Else what the wire shows.
+         */
+        String refusalProblem() {
+            if (connections.isEmpty()) return "it never connected to the check's server";
+            List<Connection> hellos = connections.stream().filter(c -> c.offered != null).toList();
+            if (hellos.isEmpty()) {
+                int bytes = connections.get(0).bytesBeforeHello;
+                return bytes == 0 ? "it connected and sent no ClientHello"
+                        : "it connected but sent no TLS ClientHello (" + bytes + " other bytes)";
+            }
+            boolean tls10Only = versions.equals(List.of("TLSv1"));
+            for (Connection c : hellos) {
+                if (c.offered.stream().noneMatch(versions::contains)) {
+                    if (tls10Only) continue;   // what that line asks for
+                    return "its ClientHello offered only " + spokenList(c.offered)
+                            + ": it never got the server's certificate";
+                }
+                if (c.version != null && tls10Only) return "it agreed to TLS 1.0";
+                if (c.serverEnded) return c.end;
+            }
+            return null;
+        }
+
+        /** How the last connection's handshake ended, for a refusal's line. */
+        String ending() {
+            Connection last = null;
+            for (Connection connection : connections) if (connection.offered != null) last = connection;
+            if (versions.equals(List.of("TLSv1")) && last.offered.stream().noneMatch(versions::contains)) {
+                return "it offered " + spokenList(last.offered);
+            }
+            return last.version != null ? "it closed the connection after the handshake, before any data" : last.end;
+        }
+
         @Override public void close() throws IOException { listener.close(); }
+    }
+
+    static String spokenList(List<String> versions) {
+        return versions.isEmpty() ? "no version" : String.join(", ", versions.stream().map(LabCheck::spoken).toList());
+    }
+
+    /** The client's first handshake message, read off the wire before JSSE sees it, for the versions it offers. */
+    record ClientHello(byte[] wire, List<String> offered) {
+        static final int HANDSHAKE = 22, CLIENT_HELLO = 1, SUPPORTED_VERSIONS = 43, MAX_LENGTH = 1 << 16;
+
+        /** Reads whole TLS records until they hold one whole handshake message; offered is null if that fails. */
+        static ClientHello read(InputStream in) throws IOException {
+            ByteArrayOutputStream wire = new ByteArrayOutputStream(), message = new ByteArrayOutputStream();
+            while (message.size() < 4 || message.size() < 4 + number(message.toByteArray(), 1, 3)) {
+                byte[] header = in.readNBytes(5);
+                wire.write(header);
+                if (header.length < 5 || header[0] != HANDSHAKE || header[1] != 3) {
+                    return new ClientHello(wire.toByteArray(), null);   // closed, or not TLS
+                }
+                byte[] body = in.readNBytes(number(header, 3, 2));
+                wire.write(body);
+                message.write(body);
+                byte[] sofar = message.toByteArray();
+                if (body.length < number(header, 3, 2) || sofar.length > 0 && sofar[0] != CLIENT_HELLO
+                        || sofar.length >= 4 && number(sofar, 1, 3) > MAX_LENGTH) {
+                    return new ClientHello(wire.toByteArray(), null);
+                }
+            }
+            try {
+                return new ClientHello(wire.toByteArray(), versions(message.toByteArray()));
+            } catch (ArrayIndexOutOfBoundsException malformed) {
+                return new ClientHello(wire.toByteArray(), null);
+            }
+        }
+
+        /** RFC 8446 4.1.2: the supported_versions extension, if any, replaces the older legacy_version field. */
+        static List<String> versions(byte[] hello) {
+            int legacy = number(hello, 4, 2);
+            int at = 4 + 2 + 32;                  // the message header, legacy_version, random
+            at += 1 + number(hello, at, 1);       // legacy_session_id
+            at += 2 + number(hello, at, 2);       // cipher_suites
+            at += 1 + number(hello, at, 1);       // legacy_compression_methods
+            int end = at + 2 <= hello.length ? at + 2 + number(hello, at, 2) : at;
+            for (at += 2; at + 4 <= end; at += 4 + number(hello, at + 2, 2)) {
+                if (number(hello, at, 2) != SUPPORTED_VERSIONS) continue;
+                List<String> offered = new ArrayList<>();
+                for (int v = at + 5; v + 2 <= at + 4 + number(hello, at + 2, 2); v += 2) {
+                    int version = number(hello, v, 2);
+                    if ((version & 0x0f0f) != 0x0a0a) offered.add(name(version));   // not a GREASE value
+                }
+                return offered;
+            }
+            // Without it: legacy_version is the highest it speaks; the wire does not say which lower ones it refuses.
+            List<String> offered = new ArrayList<>();
+            for (int version = Math.min(legacy, 0x0303); version >= 0x0301; version--) offered.add(name(version));
+            return offered;
+        }
+
+        static String name(int version) {
+            return switch (version) {
+                case 0x0300 -> "SSLv3";
+                case 0x0301 -> "TLSv1";
+                case 0x0302 -> "TLSv1.1";
+                case 0x0303 -> "TLSv1.2";
+                case 0x0304 -> "TLSv1.3";
+                default -> String.format("0x%04x", version);
+            };
+        }
+
+        static int number(byte[] bytes, int at, int length) {
+            int value = 0;
+            for (int i = at; i < at + length; i++) value = value << 8 | bytes[i] & 0xff;
+            return value;
+        }
+    }
+
+    static String randomHex(int bytes) {
+        return HexFormat.of().formatHex(new SecureRandom().generateSeed(bytes));
     }
 
     // ---- Processes and tidying up -------------------------------------------------------------------------------
