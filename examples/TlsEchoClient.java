@@ -6,8 +6,11 @@ import java.io.FileInputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.PrintWriter;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.ConnectException;
 import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -21,6 +24,8 @@ import javax.net.ssl.*;
 /** The lab's worked solution: the echo client of step 0 over TLS; checks the server and prints its certificate. */
 public class TlsEchoClient {
     public static void main(String... args) throws GeneralSecurityException {
+        if (args.length > 3) usage("too many arguments");
+        if (args.length > 1 && !isPort(args[1])) usage(args[1] + " is not a port number (1 to 65535)");
         String host = args.length > 0 ? args[0] : "localhost";
         int port = args.length > 1 ? Integer.parseInt(args[1]) : 8443;
         String trustFile = args.length > 2 ? args[2] : "certs/server.crt";
@@ -30,32 +35,38 @@ public class TlsEchoClient {
             parameters.setEndpointIdentificationAlgorithm("HTTPS");   // check the host name: raw JSSE sockets do not
             parameters.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
             socket.setSSLParameters(parameters);   // SNI is sent by itself for dotted host names (not for localhost)
+            socket.setSoTimeout(10_000);   // the lecture's settimeout(10): a server that never answers cannot hang us
             socket.connect(new InetSocketAddress(host, port), 10_000);
             socket.startHandshake();   // explicit, so that its failures arrive here and not at the first read
             // The JDK's check skips the dates of a trusted self-signed certificate (a trust anchor): check them here.
             ((X509Certificate) socket.getSession().getPeerCertificates()[0]).checkValidity();
             var keyboard = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-            var toServer = new PrintWriter(socket.getOutputStream(), true, StandardCharsets.UTF_8);
+            OutputStream toServer = socket.getOutputStream();   // not a PrintWriter, which hides write errors
             var fromServer = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            System.setOut(new PrintStream(System.out, true, StandardCharsets.UTF_8));   // as we read: UTF-8
             System.out.println("Connected to " + host + ":" + port + " (TLS, certificate and host name verified)");
             printCertificate(socket.getSession());   // the credit task
             for (String line; (line = keyboard.readLine()) != null; ) {
-                toServer.println(line);
+                toServer.write((line + "\n").getBytes(StandardCharsets.UTF_8));
                 String echo = fromServer.readLine();
                 if (echo == null) {
                     System.out.println("The server closed the connection.");
                     return;
                 }
-                System.out.println("echo: " + readable(echo));
+                System.out.println("echo: " + echo);   // exactly what came back
             }
+        } catch (SocketTimeoutException e) {
+            fail(host + ":" + port + " did not answer within 10 s: is it an echo server?");
         } catch (SSLException | CertificateExpiredException | CertificateNotYetValidException e) {   // 8.3
             fail(host + ":" + port + ": " + tlsProblem(e, trustFile, host));
         } catch (FileNotFoundException | CertificateException e) {
             fail("no certificate read from " + trustFile + ": run ./certgen.sh first, or name the server's .crt file");
         } catch (UnknownHostException e) {
             fail("unknown host " + host + ": check the name");
-        } catch (IOException e) {   // ConnectException when nothing listens on the port, or the connection broke
-            fail("no connection to " + host + ":" + port + " (" + e.getClass().getSimpleName() + "): is it running?");
+        } catch (ConnectException e) {
+            fail("connection refused by " + host + ":" + port + ": is the server running, on that port?");
+        } catch (IOException e) {   // the connection broke, while sending or receiving
+            fail("the connection to " + host + ":" + port + " broke (" + e.getClass().getSimpleName() + ")");
         }
     }
 
@@ -93,6 +104,16 @@ public class TlsEchoClient {
         return false;
     }
 
+    static boolean isPort(String text) {   // 1 to 65535, digits only
+        return text.matches("[0-9]{1,5}") && Integer.parseInt(text) >= 1 && Integer.parseInt(text) <= 65535;
+    }
+
+    static void usage(String problem) {   // 8.3: a typing mistake is two lines and exit status 2, not a stack trace
+        System.err.println("TlsEchoClient: " + problem);
+        System.err.println("usage: java examples/TlsEchoClient.java [HOST [PORT [TRUST_FILE]]]");
+        System.exit(2);
+    }
+
     static void fail(String problemAndFix) {   // 8.3: one line on stderr and exit status 1, never a stack trace
         System.err.println("TlsEchoClient: " + problemAndFix);
         System.exit(1);
@@ -119,11 +140,5 @@ public class TlsEchoClient {
         System.out.println("  Signature algorithm: " + certificate.getSigAlgName());
         System.out.println("  SHA-256 fingerprint: " + HexFormat.ofDelimiter(":").withUpperCase().formatHex(sha256));
         System.out.println("Session: " + session.getProtocol() + ", " + session.getCipherSuite());
-    }
-
-    /** Control characters shown as dots, as in a packet capture's text column (a TLS server answers in binary). */
-    static String readable(String text) {
-        return text.codePoints().map(c -> Character.isISOControl(c) ? '.' : c)
-                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
     }
 }

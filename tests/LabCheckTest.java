@@ -140,12 +140,12 @@ class LabCheckTest {
         String socketSetUp = "            parameters.setEndpointIdentificationAlgorithm(\"HTTPS\");";
         String refusal = "            fail(host + \":\" + port + \": \" + tlsProblem(e, trustFile, host));\n";
         String dates = "((X509Certificate) socket.getSession().getPeerCertificates()[0]).checkValidity();";
-        String loopEnd = "                System.out.println(\"echo: \" + readable(echo));\n            }\n";
-        String context = "        SSLContext context = serverContext();";
+        String loopEnd = "                System.out.println(\"echo: \" + echo);   // exactly what came back\n            }\n";
+        String context = "            SSLContext context = serverContext();";
         String versions = "listener.setEnabledProtocols(new String[] {\"TLSv1.3\", \"TLSv1.2\"";
-        String accept = "                SSLSocket client = (SSLSocket) listener.accept();\n";
+        String accept = "                        SSLSocket client = (SSLSocket) listener.accept();\n";
         String readEcho = "String echo = fromServer.readLine();";
-        String printEcho = "System.out.println(\"echo: \" + readable(echo));";
+        String printEcho = "System.out.println(\"echo: \" + echo);";
         String echoWrite = "                out.write(buffer, 0, n);\n";
         return List.of(
                 // The JDK's socket as it comes: chain checked, host name not (raw JSSE sockets check no name).
@@ -163,13 +163,13 @@ class LabCheckTest {
                 copy(src, "TlsEchoClient", "WaitsForTheServer", loopEnd,
                         loopEnd + "            fromServer.readLine();\n"),
                 // Re-enables the old versions for an old client, in the JDK's list and in the server's own.
-                copy(src, "TlsEchoServer", "OldVersions", context, "        java.security.Security.setProperty("
+                copy(src, "TlsEchoServer", "OldVersions", context, "            java.security.Security.setProperty("
                         + "\"jdk.tls.disabledAlgorithms\", \"SSLv3, RC4, DES, NULL, anon\");\n" + context,
                         versions, versions + ", \"TLSv1.1\", \"TLSv1\""),
                 // The handshake on the accept thread: a silent client holds everyone up, and its failure ends main.
                 copy(src, "TlsEchoServer", "HandshakeOnAcceptThread", accept, accept
-                        + "                client.startHandshake();\n"),
-                copy(src, "TlsEchoServer", "OneClientAtATime", "new Thread(() -> echo(client)).start();",
+                        + "                        client.startHandshake();\n"),
+                copy(src, "TlsEchoServer", "OneClientAtATime", "workers.execute(() -> echo(client));",
                         "echo(client);"),
                 // A friendly "ok" after each echo: every echo looks right, but the stream holds bytes never sent.
                 copy(src, "TlsEchoServer", "ExtraBytes", echoWrite, echoWrite
@@ -346,10 +346,9 @@ class LabCheckTest {
         assertTrue(result.stdout().contains("(it agreed to TLSv1.1)"), result::toString);
     }
 
-    @Test void serverThatHandshakesOnTheAcceptThreadLosesTheSurvivalMarks() throws Exception {
-        Lab.Result result = assertScore("HandshakeOnAcceptThread", 1, "6/8", PLAINTEXT, SILENT);
-        assertTrue(result.stdout().lines().anyMatch(line -> line.startsWith("FAIL  " + PLAINTEXT)
-                && line.endsWith("; then the server exited with status 1 after a stack trace)")), result::toString);
+    @Test void serverThatHandshakesOnTheAcceptThreadLosesTheSilentClientMark() throws Exception {
+        // Its accept() loop logs the plaintext client's failed handshake and goes on; a silent client stops it.
+        assertScore("HandshakeOnAcceptThread", 1, "7/8", SILENT);
     }
 
     @Test void serverThatServesOneClientAtATimeLosesTheConcurrencyMarks() throws Exception {

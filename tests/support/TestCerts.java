@@ -48,6 +48,11 @@ final class TestCerts {
      * whole chain) with server.pass, the password of all three stores.
      */
     static Path chain(Path dir) throws IOException {
+        return chain(dir, "-validity", "30");
+    }
+
+    /** As {@link #chain(Path)}, with the server certificate's dates given as keytool -gencert options. */
+    static Path chain(Path dir, String... serverDates) throws IOException {
         Files.createDirectories(dir);
         Path pass = dir.resolve("server.pass");
         Files.writeString(pass, HexFormat.of().formatHex(new SecureRandom().generateSeed(16)));
@@ -67,7 +72,7 @@ final class TestCerts {
         keytool(dir, concat(List.of("-certreq", "-keystore", "server.p12", "-alias", "server", "-file", "server.csr"), store));
         keytool(dir, concat(List.of("-gencert", "-rfc", "-keystore", "ca.p12", "-alias", "ca", "-infile", "server.csr",
                 "-outfile", "server-only.crt", "-ext", "san=dns:localhost,ip:127.0.0.1", "-ext", "ku:c=digitalSignature",
-                "-ext", "eku=serverAuth", "-validity", "30"), store));
+                "-ext", "eku=serverAuth"), serverDates, store));
         Files.writeString(dir.resolve("server-chain.crt"), Files.readString(dir.resolve("server-only.crt"))
                 + Files.readString(dir.resolve("ca.crt")) + Files.readString(dir.resolve("root.crt")));
         keytool(dir, concat(List.of("-importcert", "-noprompt", "-keystore", "server.p12", "-alias", "server",
