@@ -121,7 +121,8 @@ public class server implements Callable<Integer> {
             KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             keys.init(keyStore, password);
             SSLContext context = SSLContext.getInstance("TLS");
-            context.init(keys.getKeyManagers(), null, null);   // no TrustManager: clients show no certificate
+            // null trust managers mean the JDK's default ones; unused, as this server asks no client for a certificate
+            context.init(keys.getKeyManagers(), null, null);
             return context;
         } catch (NoSuchFileException e) {
             throw new StartupProblem(3, (e.getFile().equals(keystore.toString()) ? "keystore " : "password file ")
