@@ -53,7 +53,7 @@ class ExamplesTest {
     /** TestCerts.chain folders: a server certificate issued by a test CA, valid now, expired, and not yet valid. */
     static Path caIssued, caIssuedExpired, caIssuedFuture;
     /** The example server, run with java from the lab folder, shared by the client tests. */
-    static Lab.Background server;
+    static ExampleServer server;
     static int port;
 
     @BeforeAll static void certificatesAndServer() throws Exception {
@@ -81,7 +81,7 @@ class ExamplesTest {
             pool.shutdown();
         }
         server = startServer(java("TlsEchoServer", "0"));
-        port = portOf(server);
+        port = server.port();
     }
 
     @AfterAll static void stopServer() {
@@ -109,20 +109,19 @@ class ExamplesTest {
         return Lab.withLauncher(command.toArray(String[]::new));
     }
 
-    static final Map<Lab.Background, Integer> PORTS = new java.util.concurrent.ConcurrentHashMap<>();
+    /** An example server's process and output, and the port its banner named. */
+    record ExampleServer(Lab.Background output, int port) implements AutoCloseable {
+        @Override public void close() {
+            output.close();
+        }
+    }
 
     /** Starts the example server (given port 0) in the lab folder, where certs/ is, and waits for its banner. */
-    static Lab.Background startServer(List<String> command) throws Exception {
+    static ExampleServer startServer(List<String> command) throws Exception {
         var started = new Lab.Background(lab, Map.of(), command);
         String bound = started.await("^Listening on 127\\.0\\.0\\.1:(\\d+) \\(TLS\\)$", JBANG_RUN).group(1);
         assertNotEquals("0", bound, "the banner shows the port the system picked, not the 0 asked for");
-        PORTS.put(started, Integer.parseInt(bound));
-        return started;
-    }
-
-    /** The port a server started by startServer printed in its banner. */
-    static int portOf(Lab.Background server) {
-        return PORTS.get(server);
+        return new ExampleServer(started, Integer.parseInt(bound));
     }
 
     static Lab.Result run(Path in, Duration timeout, List<String> command, String stdin) {
@@ -130,10 +129,12 @@ class ExamplesTest {
     }
 
     /** Waits until the process has printed text (anywhere, in any order: the server logs each connection's thread). */
-    static void awaitOutput(Lab.Background process, String text, Duration timeout) throws InterruptedException {
+    static void awaitOutput(ExampleServer server, String text, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (!process.transcript().contains(text)) {
-            if (System.nanoTime() > deadline) throw new AssertionError("no '" + text + "' within " + timeout + ":\n" + process.transcript());
+        while (!server.output().transcript().contains(text)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no '" + text + "' within " + timeout + ":\n" + server.output().transcript());
+            }
             Thread.sleep(50);
         }
     }
@@ -179,12 +180,12 @@ class ExamplesTest {
         awaitOutput(server, " sent 6 bytes: hello.", Duration.ofSeconds(10));
         awaitOutput(server, " sent 5 bytes: TLS!.", Duration.ofSeconds(10));
         String password = Files.readString(lab.resolve("certs/server.pass")).strip();
-        assertFalse(server.transcript().contains(password), "the server never prints its password");
+        assertFalse(server.output().transcript().contains(password), "the server never prints its password");
     }
 
     @Test void serverAndClientRunWithJbang() throws Exception {
         try (var jbangServer = startServer(jbang("TlsEchoServer", "0"))) {
-            int jbangPort = portOf(jbangServer);
+            int jbangPort = jbangServer.port();
             Lab.Result client = run(lab, JBANG_RUN, jbang("TlsEchoClient", "localhost", "" + jbangPort), "hello\nTLS!\n");
             assertReportAndEchoes(client, jbangPort);
             assertNoStackTrace(client.all());
@@ -208,9 +209,9 @@ class ExamplesTest {
 
     @Test void serverSurvivesPlaintextAndSilentClients() throws Exception {
         try (var ownServer = startServer(java("TlsEchoServer", "0"));
-             Socket silent = new Socket(InetAddress.getLoopbackAddress(), portOf(ownServer));
-             Socket plaintext = new Socket(InetAddress.getLoopbackAddress(), portOf(ownServer))) {
-            int ownPort = portOf(ownServer);
+             Socket silent = new Socket(InetAddress.getLoopbackAddress(), ownServer.port());
+             Socket plaintext = new Socket(InetAddress.getLoopbackAddress(), ownServer.port())) {
+            int ownPort = ownServer.port();
             byte[] garbage = new byte[4096];   // an HTTP request, then noise: one write, before the server hangs up
             new Random(42).nextBytes(garbage);
             byte[] http = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -225,8 +226,8 @@ class ExamplesTest {
             // Then the handshake's time limit drops the silent one.
             awaitOutput(ownServer, "127.0.0.1:" + silent.getLocalPort() + " handshake failed: no TLS handshake within 10 s",
                     Duration.ofSeconds(30));
-            assertTrue(ownServer.process.isAlive(), ownServer::transcript);
-            assertNoStackTrace(ownServer.transcript());
+            assertTrue(ownServer.output().process.isAlive(), ownServer.output()::transcript);
+            assertNoStackTrace(ownServer.output().transcript());
         }
     }
 
@@ -264,8 +265,8 @@ class ExamplesTest {
 
     @Test void serverServesARealClientWhileMoreSilentClientsThanItsThreadsWait() throws Exception {
         try (var ownServer = startServer(java("TlsEchoServer", "0"))) {
-            int ownPort = portOf(ownServer);
-            long pid = ownServer.process.pid();
+            int ownPort = ownServer.port();
+            long pid = ownServer.output().process.pid();
             int threadsBefore = threads(pid);
             List<Socket> silent = new ArrayList<>();
             try {
@@ -291,8 +292,8 @@ class ExamplesTest {
             } finally {
                 for (Socket socket : silent) socket.close();
             }
-            assertTrue(ownServer.process.isAlive(), ownServer::transcript);
-            assertNoStackTrace(ownServer.transcript());
+            assertTrue(ownServer.output().process.isAlive(), ownServer.output()::transcript);
+            assertNoStackTrace(ownServer.output().transcript());
         }
     }
 
@@ -318,8 +319,8 @@ class ExamplesTest {
     @Test void serverLogsAFailedAcceptAndGoesOn() throws Exception {
         Peers.require("prlimit", "util-linux");
         try (var ownServer = startServer(java("TlsEchoServer", "0"))) {
-            int ownPort = portOf(ownServer);
-            long pid = ownServer.process.pid();
+            int ownPort = ownServer.port();
+            long pid = ownServer.output().process.pid();
             long open;
             try (var fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
                 open = fds.count();
@@ -339,10 +340,10 @@ class ExamplesTest {
             Lab.Result client = run(lab, JAVA_RUN, java("TlsEchoClient", "localhost", "" + ownPort), "after the storm\n");
             assertEquals(0, client.exitCode(), client::toString);
             assertTrue(client.stdout().contains("echo: after the storm\n"), client::toString);
-            assertTrue(ownServer.process.isAlive(), ownServer::transcript);
-            assertTrue(ownServer.transcript().lines().filter(line -> line.startsWith("cannot accept"))
-                    .allMatch(line -> line.endsWith("): trying again in 1 s")), ownServer::transcript);
-            assertNoStackTrace(ownServer.transcript());
+            assertTrue(ownServer.output().process.isAlive(), ownServer.output()::transcript);
+            assertTrue(ownServer.output().transcript().lines().filter(line -> line.startsWith("cannot accept"))
+                    .allMatch(line -> line.endsWith("): trying again in 1 s")), ownServer.output()::transcript);
+            assertNoStackTrace(ownServer.output().transcript());
         }
     }
 

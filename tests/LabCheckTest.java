@@ -166,7 +166,7 @@ class LabCheckTest {
                 copy(src, "TlsEchoServer", "OldVersions", context, "            java.security.Security.setProperty("
                         + "\"jdk.tls.disabledAlgorithms\", \"SSLv3, RC4, DES, NULL, anon\");\n" + context,
                         versions, versions + ", \"TLSv1.1\", \"TLSv1\""),
-                // The handshake on the accept thread: a silent client holds everyone up, and its failure ends main.
+                // The handshake on the accept thread: a silent client holds everyone up.
                 copy(src, "TlsEchoServer", "HandshakeOnAcceptThread", accept, accept
                         + "                        client.startHandshake();\n"),
                 copy(src, "TlsEchoServer", "OneClientAtATime", "workers.execute(() -> echo(client));",
