@@ -49,12 +49,15 @@ public class client implements Callable<Integer> {
             description = "server port (default: ${DEFAULT-VALUE})")
     int port;
     @Option(names = "--trust", paramLabel = "FILE", description = {"trust the certificates in FILE: PEM or a "
-            + "PKCS12/JKS trust store; repeatable.", "Default: certs/server.crt if here, else the JDK's cacerts."})
+            + "PKCS12/JKS trust store; repeatable.", "Default: certs/server.crt if here, else the JDK's cacerts.",
+            "With a certificate stored for the server, --trust trusts FILE's certificates AND the stored one: "
+            + "the server may show either, or one they sign (a note says when it is not the stored one)."})
     List<Path> trustFiles = new ArrayList<>();
     @Option(names = "--trust-password-file", paramLabel = "FILE", description = "password of a --trust store")
     Path trustPasswordFile;
     @Option(names = "--known-servers", paramLabel = "FILE", description = "certificates you accepted at the prompt "
-            + "(default: ~/.tls-echo-lab/known_servers.pem)")
+            + "(default: ~/.tls-echo-lab/known_servers.pem). Without --trust, a server with a stored certificate must "
+            + "show exactly that one.")
     Path knownServersFile = DEFAULT_KNOWN_SERVERS;
     @Option(names = "--forget", paramLabel = "HOST:PORT", description = "remove the certificate stored for HOST:PORT "
             + "from the known-servers file, then exit")
@@ -105,22 +108,28 @@ public class client implements Callable<Integer> {
             X509Certificate stored = knownServer(server);
             loadTrust();
             if (stored != null) trust(stored, server);
+            // An explicit --trust is the user vouching for its certificates: the stored one is no longer required.
             storedOverruled = stored != null && !trustFiles.isEmpty();
+            X509Certificate pinned = storedOverruled ? null : stored;
             if (!quiet) out.println("Connecting to " + server + " (" + String.join(", ", protocols) + "), trusting "
                     + trustSource);
             for (int attempt = 1; ; attempt++) {
                 SSLSocket socket;
                 try {
-                    // An explicit --trust is the user vouching for its certificates: no "changed since stored" check.
-                    socket = connect(context(storedOverruled ? null : stored));
+                    socket = connect(context(pinned));
                 } catch (SSLHandshakeException e) {
-                    // The lecture's browser flow: show the certificate, ask, store it, then a second attempt with a
-                    // NEW context (trust managers copy their certificates when made) and every check.
+                    // The lecture's browser flow: show the certificate, ask, then a second attempt with a NEW context
+                    // (trust managers copy their certificates when made), every check, and that certificate pinned.
                     if (attempt > 1 || !offerToTrust(server)) throw e;
-                    stored = checker.chain[0];
+                    pinned = checker.chain[0];
+                    trust(pinned, server);
                     continue;
                 }
                 try (socket) {
+                    if (attempt > 1) {   // stored only now that the second attempt passed every check
+                        rewriteKnownServers(server, pinned);
+                        out.println("Stored it in " + knownServersFile + " for " + server + ".");
+                    }
                     if (storedOverruled && !stored.equals(checker.chain[0])) {
                         err.println(wrapped("note: --trust verified this certificate, but a different one is "
                                 + "stored for " + server + " in " + knownServersFile + "; drop it with: "
@@ -162,8 +171,8 @@ public class client implements Callable<Integer> {
      * 8.1 The TLS context (purpose: verify the server). Java has no create_default_context(SERVER_AUTH): the purpose
      * is what SSLContext.init gets: trust managers that check the server, and no key of our own to show.
      */
-    private SSLContext context(X509Certificate stored) throws GeneralSecurityException {
-        checker = new Checker(pkix(anchors), stored);
+    private SSLContext context(X509Certificate pinned) throws GeneralSecurityException {
+        checker = new Checker(List.copyOf(anchors), pinned);
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, new TrustManager[] {checker}, null);
         return context;
@@ -261,8 +270,8 @@ public class client implements Callable<Integer> {
         return 0;
     }
 
-    /** The browser flow's question; true when the certificate was accepted and stored, so a second attempt follows. */
-    private boolean offerToTrust(String server) throws IOException, GeneralSecurityException, TrustProblem {
+    /** The browser flow's question; true when the certificate was accepted, so a second attempt follows. */
+    private boolean offerToTrust(String server) throws IOException, GeneralSecurityException {
         TrustNew mode = trustNew != null ? trustNew : interactive ? TrustNew.ask : TrustNew.no;
         if (mode == TrustNew.no || checker.problem != Problem.UNTRUSTED) return false;
         X509Certificate cert = checker.chain[0];
@@ -281,10 +290,7 @@ public class client implements Callable<Integer> {
         } else {
             out.println("Trusting it (--trust-new yes).");
         }
-        rewriteKnownServers(server, cert);
-        trust(cert, server);
-        out.println("Stored it in " + knownServersFile + " for " + server + "; connecting again with full chain and "
-                + "host-name checks.");
+        out.println("Connecting again, trusting it, with full chain and host-name checks.");
         return true;
     }
 
@@ -306,7 +312,7 @@ public class client implements Callable<Integer> {
         }
         return switch (checker.problem) {
             case CHANGED -> fail(NOT_TRUSTED, e, "the certificate of " + server + " has CHANGED since you trusted it: "
-                    + "possible man-in-the-middle attack! Stored: SHA-256 " + fingerprint(checker.stored) + "; now: "
+                    + "possible man-in-the-middle attack! Stored: SHA-256 " + fingerprint(checker.pinned) + "; now: "
                     + "SHA-256 " + fingerprint(chain[0]) + ".", "Only if the server really has a new certificate (e.g. "
                     + "./certgen.sh --force), forget the old one (" + forgetCommand(server) + ") and connect again, "
                     + "or connect with --trust naming its new server.crt.");
@@ -331,6 +337,9 @@ public class client implements Callable<Integer> {
             case UNTRUSTED_WRONG_NAME -> "It cannot be trusted here anyway: it is not valid for the name you dialled, "
                     + host + " (it is valid for: " + subjectAltNames(chain[0]) + ").";
             case UNTRUSTED_CHAIN -> "It cannot be trusted here anyway: its chain fails even from its own root.";
+            case UNTRUSTED_OUT_OF_DATE -> "It cannot be trusted here anyway: it is out of date (valid from "
+                    + date(chain[0].getNotBefore()) + " to " + date(chain[0].getNotAfter()) + "); only its owner can "
+                    + "renew it.";
             default -> "To trust it, compare that fingerprint with the one the server printed at start, then connect "
                     + "with --trust FILE (e.g. --trust certs/server.crt) or answer yes at the prompt "
                     + "(--trust-new ask).";
@@ -372,64 +381,63 @@ public class client implements Callable<Integer> {
         };
     }
 
-    enum Problem { CHANGED, OUT_OF_DATE, WRONG_NAME, UNTRUSTED, UNTRUSTED_WRONG_NAME, UNTRUSTED_CHAIN }
+    enum Problem { CHANGED, OUT_OF_DATE, WRONG_NAME, UNTRUSTED, UNTRUSTED_OUT_OF_DATE, UNTRUSTED_WRONG_NAME,
+        UNTRUSTED_CHAIN }
 
     /**
-     * The client's trust manager: the JDK's PKIX one does every real check (chain, signatures, and given the socket,
-     * the host name). Around it: remember the chain (so a failed handshake can still show it), refuse a certificate
-     * that changed since it was stored, check every certificate's dates (PKIX skips a trust anchor's, and the lab's
-     * self-signed certificate IS the anchor), and on failure let the JDK itself tell which check failed.
+     * The client's trust manager. One decision, in this order: the stored certificate, when it is pinned (the server
+     * must show exactly it); then the JDK's PKIX trust manager, which given the socket checks the chain up to a
+     * trusted certificate AND the host name; then the dates PKIX leaves unchecked: a trust anchor's (the lab's
+     * self-signed certificate IS the anchor). It remembers the chain, so a failed handshake can still show it.
      */
     static final class Checker extends X509ExtendedTrustManager {
-        final X509ExtendedTrustManager pkix;
-        final X509Certificate stored;
+        final List<X509Certificate> anchors;
+        final X509Certificate pinned;
         X509Certificate[] chain;
         Problem problem;
 
-        Checker(X509ExtendedTrustManager pkix, X509Certificate stored) {
-            this.pkix = pkix;
-            this.stored = stored;
+        Checker(List<X509Certificate> anchors, X509Certificate pinned) {
+            this.anchors = anchors;
+            this.pinned = pinned;
         }
 
         @Override public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
                 throws CertificateException {
             this.chain = chain.clone();
-            if (stored != null && !stored.equals(chain[0])) {
-                problem = Problem.CHANGED;
-                throw new CertificateException("the server's certificate differs from the one stored for it");
-            }
             try {
-                for (X509Certificate cert : chain) cert.checkValidity();
+                if (pinned != null && !pinned.equals(chain[0])) throw new ChangedCertificate();
+                verify(anchors, chain, authType, socket);
             } catch (CertificateException e) {
-                problem = Problem.OUT_OF_DATE;
-                throw e;
-            }
-            try {
-                pkix.checkServerTrusted(chain, authType, socket);
-            } catch (CertificateException e) {
-                // Without the socket the JDK checks all but the host name; trusting the chain's own root shows
-                // whether the prompt could fix it. So the JDK's own rules decide, never a match on its message.
-                X509ExtendedTrustManager ownRoot = pkix(List.of(chain[chain.length - 1]));
-                problem = passes(pkix, chain, authType, null) ? Problem.WRONG_NAME
-                        : passes(ownRoot, chain, authType, socket) ? Problem.UNTRUSTED
-                        : passes(ownRoot, chain, authType, null) ? Problem.UNTRUSTED_WRONG_NAME
-                        : Problem.UNTRUSTED_CHAIN;
+                // Which check failed, by the JDK's own rules: the same checks without the host name, and from the
+                // chain's own root (could "trust it?" help?).
+                List<X509Certificate> ownRoot = List.of(chain[chain.length - 1]);
+                problem = classify(e, leadsToAnAnchor(chain, anchors), failure(anchors, chain, authType, null),
+                        failure(ownRoot, chain, authType, socket), failure(ownRoot, chain, authType, null));
                 throw e;
             }
         }
 
-        private static boolean passes(X509ExtendedTrustManager trust, X509Certificate[] chain, String authType,
-                Socket socket) {
-            try {
-                if (socket == null) trust.checkServerTrusted(chain, authType);
-                else trust.checkServerTrusted(chain, authType, socket);
-                return true;
-            } catch (CertificateException e) {
-                return false;
+        /** PKIX (with the socket: the host name too), then the leaf's dates and those of any sent trust anchor. */
+        static void verify(List<X509Certificate> anchors, X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
+            if (socket == null) pkix(anchors).checkServerTrusted(chain, authType);
+            else pkix(anchors).checkServerTrusted(chain, authType, socket);
+            for (X509Certificate cert : chain) {
+                if (cert == chain[0] || anchors.contains(cert)) cert.checkValidity();
             }
         }
 
-        @Override public X509Certificate[] getAcceptedIssuers() { return pkix.getAcceptedIssuers(); }
+        private static CertificateException failure(List<X509Certificate> anchors, X509Certificate[] chain,
+                String authType, Socket socket) {
+            try {
+                verify(anchors, chain, authType, socket);
+                return null;
+            } catch (CertificateException e) {
+                return e;
+            }
+        }
+
+        @Override public X509Certificate[] getAcceptedIssuers() { return anchors.toArray(X509Certificate[]::new); }
         // A client on sockets only checks servers on sockets: the other checks are never called.
         private static UnsupportedOperationException notOnSockets() { return new UnsupportedOperationException(); }
         @Override public void checkServerTrusted(X509Certificate[] c, String a) { throw notOnSockets(); }
@@ -437,6 +445,55 @@ public class client implements Callable<Integer> {
         @Override public void checkClientTrusted(X509Certificate[] c, String a) { throw notOnSockets(); }
         @Override public void checkClientTrusted(X509Certificate[] c, String a, Socket s) { throw notOnSockets(); }
         @Override public void checkClientTrusted(X509Certificate[] c, String a, SSLEngine e) { throw notOnSockets(); }
+    }
+
+    /** The server showed another certificate than the one stored (pinned) for it. */
+    static final class ChangedCertificate extends CertificateException {}
+
+    /**
+     * What went wrong: from the exception of the decision, whether the chain leads to a certificate the client holds,
+     * and what the same checks give without the host name and from the chain's own root (null: passed). Only
+     * exception types count, never the JDK's wording.
+     */
+    static Problem classify(CertificateException failed, boolean leadsToAnAnchor, CertificateException withoutName,
+            CertificateException fromOwnRoot, CertificateException fromOwnRootWithoutName) {
+        if (failed instanceof ChangedCertificate) return Problem.CHANGED;
+        // PKIX checks dates before signatures: "expired" alone may be the date of a certificate nobody trusts.
+        if (leadsToAnAnchor && outOfDate(failed)) return Problem.OUT_OF_DATE;
+        if (withoutName == null || leadsToAnAnchor && outOfDate(withoutName)) return Problem.WRONG_NAME;
+        if (fromOwnRoot == null) return Problem.UNTRUSTED;   // the one problem the prompt can fix
+        if (outOfDate(fromOwnRoot)) return Problem.UNTRUSTED_OUT_OF_DATE;
+        if (fromOwnRootWithoutName == null || outOfDate(fromOwnRootWithoutName)) return Problem.UNTRUSTED_WRONG_NAME;
+        return Problem.UNTRUSTED_CHAIN;
+    }
+
+    /**
+     * A date check failed: a certificate's own (checkValidity), or PKIX's on a chain it could follow to a trusted
+     * certificate. A chain PKIX found no path for (CertPathBuilderException) is untrusted, whatever its dates.
+     */
+    static boolean outOfDate(Throwable e) {
+        for (; e != null; e = e.getCause()) {
+            if (e instanceof CertificateExpiredException || e instanceof CertificateNotYetValidException) return true;
+            if (e instanceof CertPathBuilderException) return false;
+        }
+        return false;
+    }
+
+    /** A certificate of the chain is one the client trusts, or is signed by one: trusted, whatever the dates say. */
+    static boolean leadsToAnAnchor(X509Certificate[] chain, List<X509Certificate> anchors) {
+        for (X509Certificate cert : chain) {
+            for (X509Certificate anchor : anchors) {
+                if (cert.equals(anchor)) return true;
+                if (!cert.getIssuerX500Principal().equals(anchor.getSubjectX500Principal())) continue;
+                try {
+                    cert.verify(anchor.getPublicKey());
+                    return true;
+                } catch (GeneralSecurityException notSignedByIt) {
+                    // another certificate with that name, or none: the next one
+                }
+            }
+        }
+        return false;
     }
 
     /** The JDK's PKIX trust manager over these anchors. It copies them now: trusting one more needs a new one. */

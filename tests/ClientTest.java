@@ -39,7 +39,11 @@ class ClientTest {
             var otherCerts = pool.submit(() -> Lab.certs(Files.createDirectories(dir.resolve("other"))));
             var expiredCerts = pool.submit(() -> Lab.certs(Files.createDirectories(dir.resolve("expired")), "--start", "-30d", "--days", "1"));
             var futureCerts = pool.submit(() -> Lab.certs(Files.createDirectories(dir.resolve("future")), "--start", "+10d"));
-            var chainCerts = pool.submit(() -> TestCerts.chain(dir.resolve("chain")));
+            var chainCerts = pool.submit(() -> {
+                Path made = TestCerts.chain(dir.resolve("chain"));
+                TestCerts.expiredVariants(made);
+                return made;
+            });
             var otherNameCerts = pool.submit(() -> TestCerts.selfSigned(dir.resolve("othername"), "other.test", "dns:other.test"));
             good = goodCerts.get();
             other = otherCerts.get();
@@ -175,6 +179,40 @@ class ClientTest {
         }
         try (var server = TestTlsServer.serving(future)) {
             assertRefused(client("localhost", "" + server.port, "--trust", crt(future), "--message", "x"), 6, "is not valid yet", "clock");
+        }
+    }
+
+    /** PKIX leaves an expired certificate it does not need alone (an old cross-signed root): so does the client. */
+    @Test void acceptsAChainThatAlsoSendsAnExpiredCertificateItDoesNotNeed() throws Exception {
+        try (var server = new TestTlsServer(chain.resolve("cross.p12"), chain.resolve("server.pass"))) {
+            Run run = client("localhost", "" + server.port, "--trust", chain.resolve("root.crt").toString(),
+                    "--message", "x");
+            assertEquals(0, run.exit(), run.toString());
+            assertTrue(run.out().contains("Chain sent by the server (3 certificates, server first):\n"
+                    + "  [0] CN=localhost\n  [1] CN=Test Intermediate CA\n  [2] CN=Test Root CA\n"), run.toString());
+            assertTrue(run.out().contains("echo: x\n"), run.toString());
+        }
+    }
+
+    @Test void refusesAnExpiredIntermediateOfATrustedChainAsOutOfDate() throws Exception {
+        try (var server = new TestTlsServer(chain.resolve("expired-ca.p12"), chain.resolve("server.pass"))) {
+            Run run = client("localhost", "" + server.port, "--trust", chain.resolve("root.crt").toString(),
+                    "--message", "x");
+            assertRefused(run, 6, "the certificate CN=Test Intermediate CA in the chain has expired");
+        }
+    }
+
+    /** Someone else's expired certificate is first of all not trusted: remaking the student's own would not help. */
+    @Test void anExpiredCertificateThatIsNotTrustedEitherIsNotTrusted() throws Exception {
+        try (var server = TestTlsServer.serving(expired)) {
+            Path known = dir.resolve("expired-untrusted/known.pem");
+            Run run = client("localhost", "" + server.port, "--trust", crt(other), "--trust-new", "yes",
+                    "--known-servers", known.toString(), "--message", "x");
+            assertRefused(run, 4, "not trusted: the server's certificate CN=localhost (self-signed",
+                    "cannot be trusted here anyway: it is out of date");
+            assertFalse(run.err().contains("certgen") || run.err().contains("has expired"), run.toString());
+            assertFalse(run.out().contains("Trusting it"), "never offered:\n" + run);
+            assertFalse(Files.exists(known), "nothing stored");
         }
     }
 
