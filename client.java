@@ -7,6 +7,7 @@
 
 import java.io.*;
 import java.net.*;
+import java.nio.channels.*;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.*;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -127,7 +128,7 @@ public class client implements Callable<Integer> {
                 }
                 try (socket) {
                     if (attempt > 1) {   // stored only now that the second attempt passed every check
-                        rewriteKnownServers(server, pinned);
+                        storeKnownServer(knownServersFile, server, pinned);
                         out.println("Stored it in " + knownServersFile + " for " + server + ".");
                     }
                     if (storedOverruled && !stored.equals(checker.chain[0])) {
@@ -576,81 +577,188 @@ public class client implements Callable<Integer> {
         }
     }
 
-    /** The certificate stored for host:port in the known-servers file (like ssh's known_hosts), or null. */
-    private X509Certificate knownServer(String server) throws TrustProblem {
-        for (String entry : knownServers()) {
-            if (!entry.startsWith("# " + server + " ")) continue;
-            List<X509Certificate> certs = certificates(entry.getBytes(StandardCharsets.US_ASCII));
-            if (certs.size() == 1) return certs.get(0);
-            throw new TrustProblem("the known-servers file " + knownServersFile + " holds no certificate under its "
-                    + "entry for " + server + ".", "Remove that entry: " + forgetCommand(server));
+    /** One entry of the known-servers file: its "# HOST:PORT SHA-256 ..." line, its certificate, and its lines. */
+    record KnownServer(String server, String header, X509Certificate cert, int firstLine, int lastLine) {}
+
+    /** The known-servers file's lines as they are, and its entries; both empty when there is no file yet. */
+    record KnownServers(List<String> lines, List<KnownServer> entries) {
+        KnownServer find(String server) {
+            return entries.stream().filter(entry -> entry.server().equals(server)).findFirst().orElse(null);
         }
-        return null;
     }
 
-    /** The known-servers file's entries, each a "# host:port SHA-256 ..." line and its PEM block. */
-    private List<String> knownServers() throws TrustProblem {
-        List<String> entries = new ArrayList<>();
-        try {
-            if (!Files.exists(knownServersFile)) return entries;
-            for (String line : Files.readAllLines(knownServersFile, StandardCharsets.US_ASCII)) {
-                if (line.startsWith("# ") || entries.isEmpty()) entries.add("");
-                entries.set(entries.size() - 1, entries.get(entries.size() - 1) + line + "\n");
-            }
-            return entries;
-        } catch (IOException e) {
-            throw new TrustProblem("the known-servers file " + knownServersFile + " cannot be read.",
-                    "Check its permissions, or use another one with --known-servers FILE.");
-        }
+    static final Pattern ENTRY = Pattern.compile("# (\\S+:\\d{1,5}) SHA-256( .*)?");
+    static final String BEGIN = "-----BEGIN CERTIFICATE-----", END = "-----END CERTIFICATE-----";
+    private static final Object WRITERS = new Object();   // writers in this JVM, one at a time (see storeKnownServer)
+
+    /** The certificate stored for host:port in the known-servers file (like ssh's known_hosts), or null. */
+    private X509Certificate knownServer(String server) throws TrustProblem {
+        KnownServer entry = readKnownServers(knownServersFile).find(server);
+        return entry == null ? null : entry.cert();
     }
 
     /**
-     * Writes the file again without the entry for server, and with cert under it if given. A new owner-only file
-     * (createTempFile's default), renamed over the old one: a client running at the same time never reads half of it.
+     * Reads the file as ssh reads known_hosts: blank lines, and "#" lines that are not an entry's, are comments,
+     * anywhere; an entry is a "# HOST:PORT SHA-256 ..." line and one PEM certificate under it. Anything else is an
+     * error naming its line.
      */
-    private String rewriteKnownServers(String server, X509Certificate cert)
-            throws TrustProblem, GeneralSecurityException {
-        List<String> entries = knownServers();
-        String removed = entries.stream().filter(entry -> entry.startsWith("# " + server + " ")).findFirst()
-                .orElse(null);
-        entries.removeIf(entry -> entry.startsWith("# " + server + " "));
-        if (cert != null) {
-            entries.add("# " + server + " SHA-256 " + fingerprint(cert) + " added "
-                    + Instant.now().truncatedTo(ChronoUnit.SECONDS) + "\n-----BEGIN CERTIFICATE-----\n"
-                    + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(cert.getEncoded())
-                    + "\n-----END CERTIFICATE-----\n");
-        }
+    static KnownServers readKnownServers(Path file) throws TrustProblem {
+        List<String> lines;
         try {
-            Path folder = knownServersFile.toAbsolutePath().getParent();
-            if (!Files.isDirectory(folder)) {
+            if (!Files.exists(file)) return new KnownServers(List.of(), List.of());
+            // One character per byte: a byte beyond ASCII is then found on its line, instead of failing the decoding.
+            lines = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1).lines().toList();
+        } catch (IOException e) {
+            throw new TrustProblem("the known-servers file " + file + " cannot be read (" + e.getClass()
+                    .getSimpleName() + ").", "Check its permissions, or use another one with --known-servers FILE.");
+        }
+        List<KnownServer> entries = new ArrayList<>();
+        String server = null, header = null;
+        X509Certificate cert = null;
+        StringBuilder base64 = null;   // not null inside a certificate
+        int first = 0, begin = 0, last = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            Matcher entry = ENTRY.matcher(line);
+            if (line.chars().anyMatch(c -> c > 127)) throw badLine(file, i, "a character that is not ASCII");
+            if (base64 != null) {
+                if (line.equals(END)) {
+                    cert = pem(file, begin, base64.toString());
+                    base64 = null;
+                    last = i;
+                } else if (line.matches("[A-Za-z0-9+/=]*")) {
+                    base64.append(line);
+                } else {
+                    throw badLine(file, i, "neither base64 nor the END line of the certificate begun on line "
+                            + (begin + 1));
+                }
+            } else if (entry.matches()) {
+                if (server != null) entries.add(entry(file, server, header, cert, first, last));
+                server = entry.group(1);
+                header = line;
+                cert = null;
+                first = last = i;
+                KnownServer earlier = new KnownServers(lines, entries).find(server);
+                if (earlier != null) {
+                    throw badLine(file, i, "a second entry for " + server + " (the first is on line "
+                            + (earlier.firstLine() + 1) + ")");
+                }
+            } else if (line.isEmpty() || line.startsWith("#")) {
+                continue;   // a blank line or a comment
+            } else if (line.equals(BEGIN)) {
+                if (server == null) throw badLine(file, i, "a certificate outside any entry (no \"# HOST:PORT SHA-256 "
+                        + "...\" line above it)");
+                if (cert != null) throw badLine(file, i, "a second certificate in the entry for " + server
+                        + " (line " + (first + 1) + "): an entry holds one");
+                base64 = new StringBuilder();
+                begin = i;
+            } else {
+                throw badLine(file, i, "neither a comment, nor an entry's \"# HOST:PORT SHA-256 ...\" line, nor part "
+                        + "of a PEM certificate");
+            }
+        }
+        if (base64 != null) throw badLine(file, begin, "a certificate with no " + END + " line");
+        if (server != null) entries.add(entry(file, server, header, cert, first, last));
+        return new KnownServers(lines, entries);
+    }
+
+    private static KnownServer entry(Path file, String server, String header, X509Certificate cert, int first,
+            int last) throws TrustProblem {
+        if (cert == null) throw badLine(file, first, "the entry for " + server + " holds no certificate");
+        return new KnownServer(server, header, cert, first, last);
+    }
+
+    private static X509Certificate pem(Path file, int begin, String base64) throws TrustProblem {
+        try {
+            byte[] der = Base64.getDecoder().decode(base64);
+            return (X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new ByteArrayInputStream(der));
+        } catch (IllegalArgumentException | CertificateException e) {
+            throw badLine(file, begin, "a certificate that cannot be read (damaged base64?)");
+        }
+    }
+
+    private static TrustProblem badLine(Path file, int index, String what) {
+        return new TrustProblem("the known-servers file " + file + ", line " + (index + 1) + ": " + what + ".",
+                "Edit that line (an entry: a \"# HOST:PORT SHA-256 ...\" line, then one PEM certificate), or use "
+                + "another file with --known-servers FILE.");
+    }
+
+    /**
+     * Stores cert for server (null: removes its entry); other lines stay as they are. Returns the entry it replaced
+     * or removed, or null. Writers take turns across read, change and rename, so two clients storing at once keep
+     * both entries: a lock file beside it for other processes, and a monitor first for this JVM's own threads
+     * (FileChannel.lock belongs to the whole JVM: a second lock from within it throws instead of waiting).
+     */
+    static KnownServer storeKnownServer(Path file, String server, X509Certificate cert)
+            throws TrustProblem, GeneralSecurityException {
+        try {
+            Path target = linkTarget(file), folder = target.getParent();
+            if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {   // owner-only, as ssh's
+                Files.createDirectories(folder, PosixFilePermissions.asFileAttribute(
+                        PosixFilePermissions.fromString("rwx------")));
+            } else {
                 Files.createDirectories(folder);
-                if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
-                    Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwx------"));
+            }
+            synchronized (WRITERS) {
+                try (FileChannel lockFile = FileChannel.open(folder.resolve(target.getFileName() + ".lock"),
+                        StandardOpenOption.CREATE, StandardOpenOption.WRITE); FileLock locked = lockFile.lock()) {
+                    KnownServers known = readKnownServers(file);
+                    KnownServer old = known.find(server);
+                    List<String> lines = new ArrayList<>(known.lines());
+                    if (old != null) lines.subList(old.firstLine(), old.lastLine() + 1).clear();
+                    if (cert != null) {
+                        lines.add("# " + server + " SHA-256 " + fingerprint(cert) + " added "
+                                + Instant.now().truncatedTo(ChronoUnit.SECONDS));
+                        lines.add(BEGIN);
+                        lines.addAll(Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(cert.getEncoded())
+                                .lines().toList());
+                        lines.add(END);
+                    }
+                    replace(target, lines);
+                    return old;
                 }
             }
-            Path temporary = Files.createTempFile(folder, ".known_servers", ".tmp");
-            Files.writeString(temporary, String.join("", entries), StandardCharsets.US_ASCII);
-            Files.move(temporary, knownServersFile, StandardCopyOption.ATOMIC_MOVE,
-                    StandardCopyOption.REPLACE_EXISTING);
-            return removed;
         } catch (IOException e) {
-            throw new TrustProblem("cannot write the known-servers file " + knownServersFile + ".",
-                    "Choose a file you can write with --known-servers FILE.");
+            throw new TrustProblem("cannot write the known-servers file " + file + " (" + e.getClass()
+                    .getSimpleName() + ").", "Choose a file you can write with --known-servers FILE.");
+        }
+    }
+
+    /** The file a symbolic link (or a chain of them) points to: that file is replaced, the link stays. */
+    static Path linkTarget(Path file) throws IOException {
+        Path target = file.toAbsolutePath();
+        for (int hops = 0; Files.isSymbolicLink(target); hops++) {
+            if (hops == 40) throw new FileSystemLoopException(file.toString());
+            target = target.resolveSibling(Files.readSymbolicLink(target));
+        }
+        return target;
+    }
+
+    /** A new owner-only file (createTempFile's default), renamed over the old one: a reader never sees half of it. */
+    static void replace(Path file, List<String> lines) throws IOException {
+        Path temporary = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp");
+        try {
+            Files.write(temporary, lines, StandardCharsets.US_ASCII);
+            Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(temporary);   // still there only if the write or the rename failed
         }
     }
 
     /** --forget HOST:PORT, as ssh-keygen -R: the entry goes, and the next connection asks again. */
     private int forget(String server) throws TrustProblem, GeneralSecurityException {
-        List<String> entries = knownServers();
-        if (entries.stream().noneMatch(entry -> entry.startsWith("# " + server + " "))) {
-            List<String> stored = entries.stream().map(entry -> entry.split(" ")[1]).toList();
+        KnownServers known = readKnownServers(knownServersFile);   // nothing stored: nothing written, not even a lock
+        KnownServer removed = known.find(server) == null ? null : storeKnownServer(knownServersFile, server, null);
+        if (removed == null) {
+            List<String> stored = known.entries().stream().map(KnownServer::server)
+                    .filter(other -> !other.equals(server)).toList();
             out.println("Nothing is stored for " + server + " in " + knownServersFile + (stored.isEmpty() ? "."
                     : " (it holds: " + String.join(", ", stored) + ")."));
             return 0;
         }
-        String removed = rewriteKnownServers(server, null);
-        out.println("Forgot " + server + " (" + removed.lines().findFirst().orElse("").replaceFirst("^# \\S+ ", "")
-                + ") from " + knownServersFile + ".");
+        out.println("Forgot " + server + " (" + removed.header().replaceFirst("^# \\S+ ", "") + ") from "
+                + knownServersFile + ".");
         return 0;
     }
 

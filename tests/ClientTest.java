@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
@@ -64,8 +65,13 @@ class ClientTest {
 
     /** Runs the client in this JVM, as main would (but without System.exit), with its own known-servers file. */
     static Run client(String stdin, boolean interactive, String... args) {
+        return client(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), interactive, args);
+    }
+
+    /** As above, reading typed lines and answers from {@code stdin}. */
+    static Run client(InputStream stdin, boolean interactive, String... args) {
         client c = new client();
-        c.stdin = new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8));
+        c.stdin = stdin;
         c.interactive = interactive;
         c.columns = 0;   // the test's own terminal, if any, must not wrap what the tests read
         StringWriter out = new StringWriter(), err = new StringWriter();

@@ -1,15 +1,32 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.cert.X509Certificate;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -155,7 +172,8 @@ class ClientTrustFlowTest {
             assertEquals(TestCerts.read(lab.resolve("server.crt")), TestCerts.read(known), "the other entry is whole");
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(known)));
             try (var files = Files.list(known.getParent())) {
-                assertEquals(List.of(known), files.toList(), "no temporary file left beside it");
+                assertEquals(Set.of(known, lockFile(known)), files.collect(Collectors.toSet()),
+                        "no temporary file left beside it, only the writers' lock file");
             }
 
             ClientTest.Run again = client("n\n", true, "localhost", "" + server.port, "--trust", unrelated(),
@@ -165,6 +183,189 @@ class ClientTrustFlowTest {
             assertEquals(0, nothing.exit(), nothing.toString());
             assertEquals("Nothing is stored for localhost:" + server.port + " in " + known + " (it holds: localhost:"
                     + second.port + ").\n", nothing.out());
+        }
+    }
+
+    static Path lockFile(Path known) {
+        return known.resolveSibling(known.getFileName() + ".lock");
+    }
+
+    /** Each damaged file: exit 9 and one error line naming the file and the line, whether connecting or forgetting. */
+    @Test void aDamagedKnownServersFileIsOneLineNamingTheFileAndTheLine() throws Exception {
+        String pem = Files.readString(lab.resolve("server.crt"));
+        long pemLines = pem.lines().count();
+        String entry = "# localhost:9 SHA-256 AB:CD added 2026-01-01T00:00:00Z\n";
+        Map<String, String> damaged = new LinkedHashMap<>();
+        damaged.put("# caf\u00e9 au lait\n" + entry + pem, "line 1: a character that is not ASCII.");
+        damaged.put(entry + pem + pem, "line " + (2 + pemLines) + ": a second certificate in the entry for localhost:9"
+                + " (line 1): an entry holds one.");
+        damaged.put(pem + entry + pem, "line 1: a certificate outside any entry");
+        damaged.put(entry + "\n# no certificate here\n" + entry.replace(":9 ", ":10 ") + pem,
+                "line 1: the entry for localhost:9 holds no certificate.");
+        damaged.put(entry + pem + "not PEM\n", "line " + (2 + pemLines) + ": neither a comment");
+        damaged.put(entry + pem.replace("-----END CERTIFICATE-----", ""), "line 2: a certificate with no -----END");
+        damaged.put(entry + "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+                "line 2: a certificate that cannot be read");
+        damaged.put(entry + pem + "\n" + entry + pem, "line " + (3 + pemLines) + ": a second entry for localhost:9"
+                + " (the first is on line 1).");
+        int n = 0;
+        for (var broken : damaged.entrySet()) {
+            Path known = Files.createDirectories(dir.resolve("damaged")).resolve("known" + n++ + ".pem");
+            Files.writeString(known, broken.getKey(), StandardCharsets.UTF_8);
+            String error = "error: the known-servers file " + known + ", " + broken.getValue();
+            ClientTest.Run connecting = client("", false, "localhost", "9", "--trust", unrelated(), "--known-servers",
+                    known.toString(), "--message", "x");
+            ClientTest.assertRefused(connecting, 9, error);
+            ClientTest.assertRefused(client("", false, "--forget", "localhost:9", "--known-servers", known.toString()),
+                    9, error);
+            assertEquals(broken.getKey(), Files.readString(known, StandardCharsets.UTF_8), "left as it was");
+        }
+        // Unreadable is not the same as not ASCII: here a folder where the file should be.
+        Path folder = Files.createDirectories(dir.resolve("damaged/a-folder.pem"));
+        ClientTest.assertRefused(client("", false, "--forget", "localhost:9", "--known-servers", folder.toString()), 9,
+                "error: the known-servers file " + folder + " cannot be read", "permissions");
+        // Blank lines and comments alone are an empty file.
+        for (String empty : List.of("\n", "#\n", "# my servers\n\n#\n")) {
+            Path known = Files.writeString(dir.resolve("damaged/empty" + empty.length() + ".pem"), empty);
+            ClientTest.Run run = client("", false, "--forget", "localhost:9", "--known-servers", known.toString());
+            assertEquals(0, run.exit(), run.toString());
+            assertEquals("Nothing is stored for localhost:9 in " + known + ".\n", run.out());
+        }
+    }
+
+    /** Comments and blank lines anywhere, also inside an entry, are read past; forgetting an entry keeps the others. */
+    @Test void commentsAndBlankLinesAnywhereAreReadPastAndKept() throws Exception {
+        try (var server = TestTlsServer.serving(lab)) {
+            String pem = Files.readString(lab.resolve("server.crt"));
+            Path known = Files.writeString(Files.createDirectories(dir.resolve("commented")).resolve("known.pem"),
+                    "# my servers\n\n# localhost:" + server.port + " SHA-256 AB added 2026-01-01T00:00:00Z\n"
+                    + "# a note on it\n\n" + pem.replaceFirst("\n", "\n\n") + "\n#\n# the end\n");
+            ClientTest.Run pinned = client("", false, "localhost", "" + server.port, "--known-servers",
+                    known.toString(), "--trust-new", "no", "--message", "x");
+            assertEquals(0, pinned.exit(), pinned.toString());
+            assertTrue(pinned.out().contains("echo: x\n"), pinned.toString());
+            assertEquals(0, client("", false, "--forget", "localhost:" + server.port, "--known-servers",
+                    known.toString()).exit());
+            assertEquals("# my servers\n\n\n#\n# the end\n", Files.readString(known));
+        }
+    }
+
+    /** Clients storing at the same moment, in this JVM or in another process, all keep their entries. */
+    @Test void clientsStoringAtOnceKeepEveryEntry() throws Exception {
+        Path known = dir.resolve("at-once/known_servers.pem");
+        List<TestTlsServer> servers = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        try {
+            for (int i = 0; i < 6; i++) servers.add(TestTlsServer.serving(lab));
+            CyclicBarrier together = new CyclicBarrier(servers.size());
+            List<Future<ClientTest.Run>> runs = new ArrayList<>();
+            for (TestTlsServer server : servers) {
+                runs.add(pool.submit(() -> {
+                    together.await(30, TimeUnit.SECONDS);
+                    return client("", false, "localhost", "" + server.port, "--trust", unrelated(), "--known-servers",
+                            known.toString(), "--trust-new", "yes", "--message", "x");
+                }));
+            }
+            for (var run : runs) assertEquals(0, run.get(60, TimeUnit.SECONDS).exit(), run.get().toString());
+            List<String> stored = client.readKnownServers(known).entries().stream().map(client.KnownServer::server)
+                    .sorted().toList();
+            assertEquals(servers.stream().map(server -> "localhost:" + server.port).sorted().toList(), stored);
+
+            // Many more writers than clients can make at once, straight at the store.
+            X509Certificate cert = TestCerts.read(lab.resolve("server.crt"));
+            Path many = dir.resolve("at-once/many.pem");
+            List<Future<?>> writers = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                String server = "host" + i + ":8443";
+                writers.add(pool.submit(() -> client.storeKnownServer(many, server, cert)));
+            }
+            for (var writer : writers) writer.get(60, TimeUnit.SECONDS);
+            assertEquals(30, client.readKnownServers(many).entries().size());
+            try (var files = Files.list(known.getParent())) {
+                assertEquals(Set.of(known, lockFile(known), many, lockFile(many)), files.collect(Collectors.toSet()));
+            }
+        } finally {
+            pool.shutdownNow();
+            for (TestTlsServer server : servers) server.close();
+        }
+    }
+
+    /** Another process holds the lock (here: this JVM): the client waits for it, then stores its entry. */
+    @Test void aClientInAnotherProcessWaitsForTheLockBeforeStoring() throws Exception {
+        Path known = Files.createDirectories(dir.resolve("locked")).resolve("known_servers.pem");
+        try (var server = TestTlsServer.serving(lab);
+             var lockFile = FileChannel.open(lockFile(known), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            Lab.Background run;
+            try (FileLock held = lockFile.lock()) {
+                run = new Lab.Background(dir, Map.of(), Lab.withLauncher(Lab.ROOT.resolve("client.java").toString(),
+                        "localhost", "" + server.port, "--trust", unrelated(), "--known-servers", known.toString(),
+                        "--trust-new", "yes", "--message", "x"));
+                run.await("^Connecting again, trusting it", Duration.ofMinutes(2));
+                Thread.sleep(1500);
+                assertFalse(run.transcript().contains("Stored it"), run.transcript());
+                assertFalse(Files.exists(known), "nothing written while another holds the lock");
+            }
+            try (run) {
+                run.await("^Stored it in " + Pattern.quote(known.toString()) + " for localhost:" + server.port + "\\.$",
+                        Duration.ofSeconds(30));
+                run.await("^echo: x$", Duration.ofSeconds(30));
+            }
+            assertEquals(List.of("localhost:" + server.port), client.readKnownServers(known).entries().stream()
+                    .map(client.KnownServer::server).toList());
+        }
+    }
+
+    /** A known-servers file that is a symbolic link stays one: its target is what is rewritten. */
+    @Test void aSymbolicLinkIsFollowedNotReplaced() throws Exception {
+        Path target = Files.createDirectories(dir.resolve("linked/real")).resolve("known.pem");
+        Files.writeString(target, "# my own file\n");
+        Path link = Files.createSymbolicLink(Files.createDirectories(dir.resolve("linked/home")).resolve("known.pem"),
+                Path.of("../real/known.pem"));
+        try (var server = TestTlsServer.serving(lab)) {
+            ClientTest.Run run = client("", false, "localhost", "" + server.port, "--trust", unrelated(),
+                    "--known-servers", link.toString(), "--trust-new", "yes", "--message", "x");
+            assertEquals(0, run.exit(), run.toString());
+            assertTrue(Files.isSymbolicLink(link), "still a link");
+            assertTrue(Files.readString(target).startsWith("# my own file\n# localhost:" + server.port + " SHA-256 "),
+                    Files.readString(target));
+            assertTrue(Files.exists(lockFile(target)), "the lock beside the real file");
+        }
+    }
+
+    /** A write that fails leaves no temporary file (here the rename fails: a folder is in the file's place). */
+    @Test void aFailedWriteLeavesNoTemporaryFile() throws Exception {
+        Path folder = Files.createDirectories(dir.resolve("failed-write"));
+        Path inTheWay = Files.createDirectories(folder.resolve("known.pem/not-empty"));
+        assertThrows(IOException.class, () -> client.replace(inTheWay.getParent(), List.of("# x")));
+        try (var files = Files.list(folder)) {
+            assertEquals(List.of(inTheWay.getParent()), files.toList());
+        }
+    }
+
+    /** The entry is stored only once the second, pinned attempt passed: here the server is gone by then. */
+    @Test void nothingIsStoredWhenTheSecondAttemptFails() throws Exception {
+        Path known = dir.resolve("second-fails/known_servers.pem");
+        try (var server = TestTlsServer.serving(lab)) {
+            // The answer "y" is read after the first attempt: the server stops listening just then.
+            InputStream stopsTheServer = new InputStream() {
+                private final InputStream answer = new ByteArrayInputStream("y\n".getBytes(StandardCharsets.UTF_8));
+
+                @Override public int read() throws IOException {
+                    server.close();
+                    return answer.read();
+                }
+
+                @Override public int read(byte[] b, int off, int len) throws IOException {
+                    server.close();
+                    return answer.read(b, off, len);
+                }
+            };
+            ClientTest.Run run = ClientTest.client(stopsTheServer, true, "localhost", "" + server.port, "--trust",
+                    unrelated(), "--known-servers", known.toString());
+            assertTrue(run.out().contains("Connecting again, trusting it"), run.toString());
+            ClientTest.assertRefused(run, 3, "connection refused");
+            assertFalse(Files.exists(known), "nothing stored");
+            assertFalse(Files.exists(known.getParent()), "not even its folder");
         }
     }
 
