@@ -784,13 +784,39 @@ public class client implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw usage("HOST '" + host + "' is neither a host name nor an IP address");
         }
-        if (names.contains("TLSv1") || names.contains("TLSv1.1")) {
-            // The JDK switches TLS 1.0/1.1 off in jdk.tls.disabledAlgorithms, read once, when JSSE starts.
-            String disabled = Security.getProperty("jdk.tls.disabledAlgorithms");
-            Security.setProperty("jdk.tls.disabledAlgorithms", disabled.replaceAll("TLSv1(\\.1)?\\s*,\\s*", ""));
+        List<String> legacy = names.stream().filter(name -> name.matches("TLSv1(\\.1)?")).toList();
+        if (!legacy.isEmpty()) {
+            if (!allowLegacyTls(legacy)) {
+                throw usage("--tls: this JDK does not offer " + String.join(" or ", legacy.stream().map(name -> name
+                        .equals("TLSv1") ? "TLS 1.0" : "TLS 1.1").toList()) + " here, even for this run (JSSE had "
+                        + "already started, or the JDK's security settings forbid it); leave them out of --tls");
+            }
             err.println("warning: TLS 1.0 and 1.1 are obsolete and insecure; allowed for this run only.");
         }
         return names.toArray(String[]::new);
+    }
+
+    /**
+     * Takes these versions out of the JDK's disabled list (jdk.tls.disabledAlgorithms: comma-separated, read once by
+     * JSSE when it starts), then asks a throwaway context whether the JDK now offers them. False, with the list put
+     * back as it was, if not: JSSE had already started, or the JDK forbids them some other way.
+     */
+    static boolean allowLegacyTls(List<String> versions) {
+        String disabled = Security.getProperty("jdk.tls.disabledAlgorithms");
+        if (disabled != null) {
+            List<String> kept = Arrays.stream(disabled.split(",")).map(String::strip)
+                    .filter(entry -> versions.stream().noneMatch(entry::equalsIgnoreCase)).toList();
+            Security.setProperty("jdk.tls.disabledAlgorithms", String.join(", ", kept));
+        }
+        try {
+            SSLContext probe = SSLContext.getInstance("TLS");
+            probe.init(null, null, null);
+            if (Arrays.asList(probe.getDefaultSSLParameters().getProtocols()).containsAll(versions)) return true;
+        } catch (GeneralSecurityException noContext) {
+            // then the JDK does not offer them either
+        }
+        if (disabled != null) Security.setProperty("jdk.tls.disabledAlgorithms", disabled);
+        return false;
     }
 
     /** HOST:PORT, [IPv6]:PORT or [IPv6] in one argument, as a browser's address bar takes them. */

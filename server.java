@@ -58,6 +58,7 @@ public class server implements Callable<Integer> {
     SSLContext context;
     X509Certificate certificate;
     String[] protocols, cipherSuites;
+    boolean legacy;   // TLS 1.0 or 1.1 asked for, and the JDK offers it
     private PrintWriter log;
     private ServerSocket listener;
     private ThreadPoolExecutor workers;
@@ -93,7 +94,7 @@ public class server implements Callable<Integer> {
     /** Makes the TLS context, listens, and starts serving in the background; returns the port. Tests call this. */
     int start(PrintWriter log) throws StartupProblem {
         this.log = log;
-        boolean legacy = checkOptions();
+        legacy = checkOptions();
         context = tlsContext();
         cipherSuites = cipherSuites(context, legacy);
         listener = listen();
@@ -373,12 +374,38 @@ public class server implements Callable<Integer> {
         // A client may not renegotiate a TLS 1.2 session: each renegotiation costs the server a full handshake (a
         // denial-of-service lever, CVE-2011-1473). JSSE reads this once, so it is set before the SSLContext is made.
         System.setProperty("jdk.tls.rejectClientInitiatedRenegotiation", "true");
-        boolean legacy = versions.contains("TLSv1") || versions.contains("TLSv1.1");
-        // The JDK switches TLS 1.0 and 1.1 off in the security property jdk.tls.disabledAlgorithms, read once by
-        // JSSE: so they are taken out of it before any TLS class loads (the listener then allows only those asked for).
+        // The JDK switches TLS 1.0 and 1.1 off: they are allowed again before any TLS class loads (the listener
+        // then allows only the versions asked for).
+        List<String> old = versions.stream().filter(name -> name.matches("TLSv1(\\.1)?")).toList();
+        if (!old.isEmpty() && !allowLegacyTls(old)) {
+            throw usage("--tls: this JDK does not offer " + String.join(" or ", old.stream().map(name -> name
+                    .equals("TLSv1") ? "TLS 1.0" : "TLS 1.1").toList()) + " here, even for this run (JSSE had already "
+                    + "started, or the JDK's security settings forbid it); leave them out of --tls");
+        }
+        return !old.isEmpty();
+    }
+
+    /**
+     * Takes these versions out of the JDK's disabled list (jdk.tls.disabledAlgorithms: comma-separated, read once by
+     * JSSE when it starts), then asks a throwaway context whether the JDK now offers them. False, with the list put
+     * back as it was, if not: JSSE had already started, or the JDK forbids them some other way.
+     */
+    static boolean allowLegacyTls(List<String> versions) {
         String disabled = Security.getProperty("jdk.tls.disabledAlgorithms");
-        if (legacy) Security.setProperty("jdk.tls.disabledAlgorithms", disabled.replaceAll("TLSv1(\\.1)?\\s*,", ""));
-        return legacy;
+        if (disabled != null) {
+            List<String> kept = Arrays.stream(disabled.split(",")).map(String::strip)
+                    .filter(entry -> versions.stream().noneMatch(entry::equalsIgnoreCase)).toList();
+            Security.setProperty("jdk.tls.disabledAlgorithms", String.join(", ", kept));
+        }
+        try {
+            SSLContext probe = SSLContext.getInstance("TLS");
+            probe.init(null, null, null);
+            if (Arrays.asList(probe.getDefaultSSLParameters().getProtocols()).containsAll(versions)) return true;
+        } catch (GeneralSecurityException noContext) {
+            // then the JDK does not offer them either
+        }
+        if (disabled != null) Security.setProperty("jdk.tls.disabledAlgorithms", disabled);
+        return false;
     }
 
     /**
@@ -443,7 +470,7 @@ public class server implements Callable<Integer> {
         } else {
             printClassroomAddresses(out, address);
         }
-        if (Arrays.stream(protocols).anyMatch(version -> version.matches("TLSv1(\\.1)?"))) {
+        if (legacy) {   // only when the JDK really offers them: start() refuses otherwise
             out.println("  WARNING: legacy TLS versions are on (--tls): 1.0 and 1.1 are broken; only for demos.");
         }
         boolean localhost = address.isAnyLocalAddress() || address.getHostAddress().equals("127.0.0.1");

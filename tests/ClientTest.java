@@ -233,6 +233,16 @@ class ClientTest {
         }
     }
 
+    /** In a JVM whose JSSE has started, --tls 1.0 cannot work: refused, not silently left out. */
+    @Test void legacyVersionsAfterJsseStartedAreRefusedNotIgnored() throws Exception {
+        javax.net.ssl.SSLContext.getDefault();   // JSSE has started: it has read its disabled list for good
+        Run run = client("localhost", "9", "--tls", "1.0,1.2", "--trust", crt(good), "--message", "x");
+        assertEquals(2, run.exit(), run.toString());
+        assertEquals("error: --tls: this JDK does not offer TLS 1.0 here, even for this run (JSSE had already started, "
+                + "or the JDK's security settings forbid it); leave them out of --tls\n"
+                + "Try './jbang client.java --help'.\n", run.err());
+    }
+
     @Test void explainsWhatIsNotATlsServerOrNotThere() throws Exception {
         try (var plain = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
             Thread talker = new Thread(() -> {

@@ -227,13 +227,24 @@ class ServerTest {
             legacyServer.await("WARNING: legacy TLS versions are on", Duration.ofSeconds(5));
             Lab.Result legacy = legacyClient(port);
             assertEquals(0, legacy.exitCode(), legacy::toString);
-            assertTrue(legacy.stdout().contains("TLSv1 echoed: legacy"), legacy::toString);
+            assertTrue(legacy.stdout().matches("TLSv1 TLS_ECDHE_ECDSA_\\w+ echoed: legacy\n"), legacy::toString);
             legacyServer.await(" TLSv1 TLS_ECDHE_ECDSA_\\w+ echoed 7 bytes", Duration.ofSeconds(10));
             // JSSE has one suite list for all versions: a TLS 1.2 client that picks a CBC suite is closed after its handshake.
-            Lab.run(dir, Duration.ofSeconds(30), Map.of(), List.of("openssl", "s_client", "-tls1_2", "-cipher",
-                    "ECDHE-ECDSA-AES128-SHA", "-connect", "127.0.0.1:" + port), new byte[0]);
+            Lab.Result cbc = legacyClient(port, "TLSv1.2", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA");
+            assertEquals("TLSv1.2 TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA closed after the handshake\n", cbc.stdout(), cbc::toString);
             legacyServer.await("TLSv1.2 with TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA closed: CBC is for TLS 1.0/1.1", Duration.ofSeconds(10));
         }
+    }
+
+    /** In a JVM whose JSSE has started, --tls 1.0 cannot work: the server says so instead of starting without it. */
+    @Test void legacyVersionsAfterJsseStartedAreRefusedNotIgnored() throws Exception {
+        SSLContext.getDefault();   // JSSE has started: it has read its disabled list for good
+        String disabled = Security.getProperty("jdk.tls.disabledAlgorithms");
+        Lab.Result result = runInProcess("--port", "0", "--keystore", certs.resolve("server.p12").toString(), "--tls", "1.0,1.2");
+        assertFails(2, result, "error: --tls: this JDK does not offer TLS 1.0 here, even for this run (JSSE had already started");
+        assertEquals(2, result.stderr().lines().count(), result::toString);
+        assertFalse(result.stdout().contains("Listening") || result.stdout().contains("WARNING"), result::toString);
+        assertEquals(disabled, Security.getProperty("jdk.tls.disabledAlgorithms"), "the disabled list as it was");
     }
 
     /** --tls 1.0 adds only the ECDHE CBC suites TLS 1.0 and 1.1 need: never static RSA, never without forward secrecy. */
@@ -249,9 +260,10 @@ class ServerTest {
     }
 
     /** Runs {@link LegacyClient} in a JVM of its own, so re-enabling TLS 1.0 there never leaks into these tests. */
-    static Lab.Result legacyClient(int port) {
-        return Lab.run(dir, Duration.ofSeconds(60), Map.of(), java(LegacyClient.class.getName(), String.valueOf(port),
-                certs.resolve("server.crt").toString()));
+    static Lab.Result legacyClient(int port, String... versionAndSuite) {
+        List<String> args = new ArrayList<>(List.of(String.valueOf(port), certs.resolve("server.crt").toString()));
+        args.addAll(versionAndSuite.length > 0 ? List.of(versionAndSuite) : List.of("TLSv1"));
+        return Lab.run(dir, Duration.ofSeconds(60), Map.of(), java(LegacyClient.class.getName(), args.toArray(String[]::new)));
     }
 
     static List<String> java(String mainClass, String... args) {
@@ -261,17 +273,33 @@ class ServerTest {
         return command;
     }
 
-    /** A TLS 1.0-only client (run as its own process): prints "TLSv1 echoed: legacy", exit 1 if the handshake fails. */
+    /**
+     * A client of one TLS version, and optionally one cipher suite, run as its own process with TLS 1.0/1.1 allowed:
+     * prints "VERSION SUITE echoed: legacy", or "closed after the handshake"; exit 1 if the handshake fails.
+     */
     static final class LegacyClient {
         public static void main(String... args) throws Exception {
-            String disabled = Security.getProperty("jdk.tls.disabledAlgorithms");
-            Security.setProperty("jdk.tls.disabledAlgorithms", Arrays.stream(disabled.split(",")).map(String::strip)
-                    .filter(name -> !name.equals("TLSv1")).collect(Collectors.joining(", ")));
-            try (SSLSocket socket = connect(trusting(Path.of(args[1])), Integer.parseInt(args[0]), "TLSv1")) {
-                byte[] echoed = roundTrip(socket, "legacy\n".getBytes(StandardCharsets.UTF_8));
-                System.out.print(socket.getSession().getProtocol() + " echoed: " + new String(echoed, StandardCharsets.UTF_8));
+            TestTlsServer.allowLegacyTls("TLSv1", "TLSv1.1");
+            SSLContext context = trusting(Path.of(args[1]));
+            try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("localhost", Integer.parseInt(args[0]))) {
+                SSLParameters parameters = socket.getSSLParameters();
+                parameters.setEndpointIdentificationAlgorithm("HTTPS");
+                parameters.setProtocols(new String[] {args[2]});
+                if (args.length > 3) parameters.setCipherSuites(new String[] {args[3]});
+                socket.setSSLParameters(parameters);
+                socket.setSoTimeout(30_000);
+                socket.startHandshake();
+                System.out.print(socket.getSession().getProtocol() + " " + socket.getSession().getCipherSuite() + " ");
+                try {
+                    socket.getOutputStream().write("legacy\n".getBytes(StandardCharsets.UTF_8));
+                    byte[] echoed = socket.getInputStream().readNBytes(7);
+                    System.out.println(echoed.length == 7 ? "echoed: " + new String(echoed, StandardCharsets.UTF_8).strip()
+                            : "closed after the handshake");
+                } catch (IOException closed) {
+                    System.out.println("closed after the handshake");
+                }
             } catch (SSLException e) {
-                System.out.println("refused: " + e.getMessage());
+                System.out.println("refused: " + e.getClass().getSimpleName());
                 System.exit(1);
             }
             System.exit(0);
