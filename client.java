@@ -81,6 +81,7 @@ public class client implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     InputStream stdin = System.in;   // typed lines and the answer to the trust prompt; tests replace both
+    Path labCertificate = Path.of("certs", "server.crt");   // trusted without --trust when here; tests use their own
     boolean interactive = isTerminal(System.console());
     Integer columns;   // the terminal's width, asked when a long error line needs it; 0: do not wrap
     private PrintWriter out, err;
@@ -529,8 +530,8 @@ public class client implements Callable<Integer> {
 
     /** --trust files, else certs/server.crt here (the lab's), else the JDK's cacerts, as Python uses the system's. */
     private void loadTrust() throws TrustProblem, GeneralSecurityException {
-        Path lab = Path.of("certs", "server.crt");
-        List<Path> files = !trustFiles.isEmpty() ? trustFiles : Files.exists(lab) ? List.of(lab) : List.of();
+        List<Path> files = !trustFiles.isEmpty() ? trustFiles
+                : Files.exists(labCertificate) ? List.of(labCertificate) : List.of();
         trustFilesUsed = files;
         for (Path file : files) anchors.addAll(readTrustFile(file));
         if (files.isEmpty()) {

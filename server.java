@@ -62,6 +62,7 @@ public class server implements Callable<Integer> {
     private PrintWriter log;
     private ServerSocket listener;
     private ThreadPoolExecutor workers;
+    private Semaphore places;   // --max-clients of them; each client holds one until its connection is closed
     private final Set<Client> clients = ConcurrentHashMap.newKeySet();
     private final LongAdder served = new LongAdder(), failedHandshakes = new LongAdder(), bytesEchoed = new LongAdder();
     private final AtomicBoolean stopped = new AtomicBoolean();
@@ -99,8 +100,9 @@ public class server implements Callable<Integer> {
         cipherSuites = cipherSuites(context, legacy);
         listener = listen();
         // A thread per client, kept a while for the next one (a new thread per handshake costs ~15% of the rate).
-        // No queue in front of them: past --max-clients a newcomer is turned away at once, never left waiting.
-        workers = new ThreadPoolExecutor(0, maxClients, WORKER_KEEP_ALIVE_SECONDS, TimeUnit.SECONDS,
+        // A place per client: past --max-clients a newcomer is turned away at once, never left waiting.
+        places = new Semaphore(maxClients);
+        workers = new ThreadPoolExecutor(0, Integer.MAX_VALUE, WORKER_KEEP_ALIVE_SECONDS, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), task -> daemon("client", task));
         daemon("accept", this::acceptLoop).start();
         daemon("watchdog", this::watchdog).start();
@@ -166,12 +168,17 @@ public class server implements Callable<Integer> {
         while (!stopped.get()) {
             try {
                 Socket socket = listener.accept();
+                if (!places.tryAcquire()) {
+                    close(socket, true);
+                    log(peer(socket) + " refused: already serving " + maxClients + " clients (--max-clients)");
+                    continue;
+                }
                 try {
                     workers.execute(() -> serve(socket));
-                } catch (RejectedExecutionException full) {
+                } catch (RejectedExecutionException stopping) {
+                    places.release();
                     close(socket, true);
-                    if (stopped.get()) return;
-                    log(peer(socket) + " refused: already serving " + maxClients + " clients (--max-clients)");
+                    return;
                 }
             } catch (IOException e) {
                 if (stopped.get()) return;
@@ -186,6 +193,7 @@ public class server implements Callable<Integer> {
         Client client = new Client(accepted);
         clients.add(client);
         Socket toClose = accepted;
+        String outcome = null;   // the log line, written once this client's place is free again
         try {
             if (stopped.get()) return;   // accepted while stop() was closing the others
             accepted.setTcpNoDelay(true);   // an echo is small and wanted now: don't let Nagle hold it back
@@ -197,8 +205,8 @@ public class server implements Callable<Integer> {
                 tls.startHandshake();
             } catch (IOException e) {
                 failedHandshakes.increment();
-                log(peer(accepted) + " handshake failed after " + since(client.started) + ": "
-                        + whyHandshakeFailed(e, client));
+                outcome = peer(accepted) + " handshake failed after " + since(client.started) + ": "
+                        + whyHandshakeFailed(e, client);
                 if (debug) e.printStackTrace(log);
                 return;
             }
@@ -207,18 +215,21 @@ public class server implements Callable<Integer> {
             if (session.getProtocol().equals("TLSv1.2") && session.getCipherSuite().contains("_CBC_")) {
                 // JSSE has one suite list for all versions: the CBC suites --tls 1.0 adds are for TLS 1.0/1.1 only.
                 failedHandshakes.increment();
-                log(peer(accepted) + " TLSv1.2 with " + session.getCipherSuite() + " closed: CBC is for TLS 1.0/1.1");
+                outcome = peer(accepted) + " TLSv1.2 with " + session.getCipherSuite()
+                        + " closed: CBC is for TLS 1.0/1.1";
                 return;
             }
             served.increment();
             client.handshakeDone = true;
             String echoed = echo(tls, client);
-            log(peer(accepted) + " " + session.getProtocol() + " " + session.getCipherSuite() + " " + echoed);
+            outcome = peer(accepted) + " " + session.getProtocol() + " " + session.getCipherSuite() + " " + echoed;
         } catch (IOException e) {
-            log(peer(accepted) + " failed: " + e.getClass().getSimpleName());
+            outcome = peer(accepted) + " failed: " + e.getClass().getSimpleName();
         } finally {
             clients.remove(client);
             close(toClose, false);
+            places.release();   // first: whoever reads the log line below may connect again at once
+            if (outcome != null) log(outcome);
         }
     }
 
@@ -344,6 +355,8 @@ public class server implements Callable<Integer> {
     long served() { return served.sum(); }
 
     InetSocketAddress address() { return (InetSocketAddress) listener.getLocalSocketAddress(); }
+
+    ServerSocket listener() { return listener; }
 
     // Command-line polish below: start-up checks and their wording, the banner. The TLS steps are all above.
 

@@ -63,7 +63,26 @@ class ClientTest {
         @Override public String toString() { return "exit " + exit + "\n--- out:\n" + out + "--- err:\n" + err; }
     }
 
-    /** Runs the client in this JVM, as main would (but without System.exit), with its own known-servers file. */
+    /**
+     * A folder of this test JVM's own, empty: in-process runs look for the lab's certs/server.crt there, never in
+     * the checkout (where a developer's own ./certgen.sh would change what the tests see), and find none.
+     */
+    static final Path HERE = emptyFolder();
+
+    private static Path emptyFolder() {
+        try {
+            Path folder = Files.createTempDirectory("client-test-");
+            folder.toFile().deleteOnExit();
+            return folder;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Runs the client in this JVM, as main would (but without System.exit), with its own known-servers file and with
+     * no lab certificate (as in a folder without certs/), so without --trust it trusts the JDK's cacerts.
+     */
     static Run client(String stdin, boolean interactive, String... args) {
         return client(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), interactive, args);
     }
@@ -72,11 +91,14 @@ class ClientTest {
     static Run client(InputStream stdin, boolean interactive, String... args) {
         client c = new client();
         c.stdin = stdin;
+        c.labCertificate = HERE.resolve("certs/server.crt");
         c.interactive = interactive;
         c.columns = 0;   // the test's own terminal, if any, must not wrap what the tests read
         StringWriter out = new StringWriter(), err = new StringWriter();
         List<String> all = new ArrayList<>(List.of(args));
-        if (!all.contains("--known-servers")) all.addAll(List.of("--known-servers", dir.resolve("unused-known.pem").toString()));
+        if (!all.contains("--known-servers")) {
+            all.addAll(List.of("--known-servers", HERE.resolve("unused-known.pem").toString()));
+        }
         int exit = client.commandLine(c).setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
                 .execute(all.toArray(String[]::new));
         return new Run(exit, out.toString(), err.toString());
@@ -123,6 +145,7 @@ class ClientTest {
             Matcher sha = Pattern.compile("SHA256: ([0-9A-F:]+)").matcher(keytool);
             assertTrue(sha.find(), keytool);
             assertTrue(run.out().contains("  SHA-256 fingerprint: " + sha.group(1) + "\n"), run.toString());
+            Peers.require("openssl", "openssl");
             String openssl = Lab.run(dir, Duration.ofSeconds(20), Map.of(), List.of("openssl", "x509", "-in", crt(good),
                     "-noout", "-fingerprint", "-sha256", "-serial")).stdout();
             assertTrue(openssl.contains("=" + sha.group(1)), "openssl and keytool agree: " + openssl);

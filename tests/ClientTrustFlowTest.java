@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The lecture's browser flow: an untrusted certificate is shown, accepted, stored, and the SAME run connects again with
- * full checks; later runs trust it silently; a changed one is refused. Also the client run as a student runs it.
+ * full checks; later runs, without --trust, trust it silently (pinned); a changed one is refused. Also the client run
+ * as a student runs it.
  */
 class ClientTrustFlowTest {
     @TempDir static Path dir;
@@ -83,12 +84,16 @@ class ClientTrustFlowTest {
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(known)));
             assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(known.getParent())));
 
-            ClientTest.Run later = client("", false, "localhost", "" + server.port, "--trust", unrelated(),
-                    "--known-servers", known.toString(), "--trust-new", "no", "--message", "later");
+            // A later run, without --trust: the JDK's cacerts and the stored certificate, pinned, which it shows.
+            ClientTest.Run later = client("", false, "localhost", "" + server.port, "--known-servers", known.toString(),
+                    "--trust-new", "no", "--message", "later");
             assertEquals(0, later.exit(), later.toString());
             assertFalse(later.out().contains("not trusted"), later.toString());
-            assertTrue(later.out().contains("plus the certificate stored for localhost:" + server.port), later.toString());
+            assertTrue(later.out().contains("certificates from the JDK's default trust store (cacerts), plus the "
+                    + "certificate stored for localhost:" + server.port + " in " + known + "\n"), later.toString());
             assertTrue(later.out().contains("echo: later"), later.toString());
+            assertTrue(later.err().isEmpty(), later.toString());
+            assertEquals(stored, Files.readString(known), "a pinned run writes nothing");
         }
     }
 
@@ -397,6 +402,7 @@ class ClientTrustFlowTest {
 
     /** openssl s_server with a certificate for another name: the host-name check refuses it, trusted or not. */
     @Test void refusesOpensslServerWithACertificateForAnotherName() throws Exception {
+        Peers.require("openssl", "openssl");
         Path key = dir.resolve("openssl.key"), cert = dir.resolve("openssl.crt");
         Lab.Result made = Lab.run(dir, Duration.ofSeconds(30), Map.of(), List.of("openssl", "req", "-x509", "-newkey", "ec",
                 "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key.toString(), "-out", cert.toString(),
