@@ -55,7 +55,7 @@ class ClientTrustFlowTest {
         }
     }
 
-    static ClientTest.Run client(String stdin, boolean interactive, String... args) {
+    static Lab.Result client(String stdin, boolean interactive, String... args) {
         return ClientTest.client(stdin, interactive, args);
     }
 
@@ -69,14 +69,14 @@ class ClientTrustFlowTest {
         try (var server = TestTlsServer.serving(lab)) {
             X509Certificate cert = TestCerts.read(lab.resolve("server.crt"));
             String fingerprint = TestCerts.fingerprint(cert);
-            ClientTest.Run first = client("", false, "localhost", "" + server.port, "--trust", unrelated(),
+            Lab.Result first = client("", false, "localhost", "" + server.port, "--trust", unrelated(),
                     "--known-servers", known.toString(), "--trust-new", "yes", "--message", "first");
-            assertEquals(0, first.exit(), first.toString());
-            assertTrue(first.out().contains("The server's certificate is not trusted"), first.toString());
-            assertTrue(first.out().contains("  SHA-256 fingerprint: " + fingerprint + "\n"), first.toString());
-            assertTrue(first.out().contains("Stored it in " + known), first.toString());
-            assertTrue(first.out().contains("echo: first"), first.toString());
-            assertTrue(first.err().isEmpty(), first.toString());
+            assertEquals(0, first.exitCode(), first.toString());
+            assertTrue(first.stdout().contains("The server's certificate is not trusted"), first.toString());
+            assertTrue(first.stdout().contains("  SHA-256 fingerprint: " + fingerprint + "\n"), first.toString());
+            assertTrue(first.stdout().contains("Stored it in " + known), first.toString());
+            assertTrue(first.stdout().contains("echo: first"), first.toString());
+            assertTrue(first.stderr().isEmpty(), first.toString());
 
             String stored = Files.readString(known);
             assertTrue(stored.startsWith("# localhost:" + server.port + " SHA-256 " + fingerprint + " added "), stored);
@@ -85,14 +85,14 @@ class ClientTrustFlowTest {
             assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(known.getParent())));
 
             // A later run, without --trust: the JDK's cacerts and the stored certificate, pinned, which it shows.
-            ClientTest.Run later = client("", false, "localhost", "" + server.port, "--known-servers", known.toString(),
+            Lab.Result later = client("", false, "localhost", "" + server.port, "--known-servers", known.toString(),
                     "--trust-new", "no", "--message", "later");
-            assertEquals(0, later.exit(), later.toString());
-            assertFalse(later.out().contains("not trusted"), later.toString());
-            assertTrue(later.out().contains("certificates from the JDK's default trust store (cacerts), plus the "
+            assertEquals(0, later.exitCode(), later.toString());
+            assertFalse(later.stdout().contains("not trusted"), later.toString());
+            assertTrue(later.stdout().contains("certificates from the JDK's default trust store (cacerts), plus the "
                     + "certificate stored for localhost:" + server.port + " in " + known + "\n"), later.toString());
-            assertTrue(later.out().contains("echo: later"), later.toString());
-            assertTrue(later.err().isEmpty(), later.toString());
+            assertTrue(later.stdout().contains("echo: later"), later.toString());
+            assertTrue(later.stderr().isEmpty(), later.toString());
             assertEquals(stored, Files.readString(known), "a pinned run writes nothing");
         }
     }
@@ -100,27 +100,27 @@ class ClientTrustFlowTest {
     @Test void askOnATerminalTakesTheAnswerFromTheUser() throws Exception {
         Path known = dir.resolve("ask/known_servers.pem");
         try (var server = TestTlsServer.serving(lab)) {
-            ClientTest.Run declined = client("n\n", true, "localhost", "" + server.port, "--trust", unrelated(),
+            Lab.Result declined = client("n\n", true, "localhost", "" + server.port, "--trust", unrelated(),
                     "--known-servers", known.toString());
-            assertTrue(declined.out().contains("Compare this fingerprint"), declined.toString());
-            assertTrue(declined.out().contains("Trust this certificate? [y/N] Not trusted."), declined.toString());
+            assertTrue(declined.stdout().contains("Compare this fingerprint"), declined.toString());
+            assertTrue(declined.stdout().contains("Trust this certificate? [y/N] Not trusted."), declined.toString());
             ClientTest.assertRefused(declined, 4, "not trusted");
             assertFalse(Files.exists(known), "nothing stored after no");
 
-            ClientTest.Run accepted = client("y\nhello\n", true, "localhost", "" + server.port, "--trust", unrelated(),
+            Lab.Result accepted = client("y\nhello\n", true, "localhost", "" + server.port, "--trust", unrelated(),
                     "--known-servers", known.toString());
-            assertEquals(0, accepted.exit(), accepted.toString());
-            assertTrue(accepted.out().contains("> echo: hello\n"), accepted.toString());
+            assertEquals(0, accepted.exitCode(), accepted.toString());
+            assertTrue(accepted.stdout().contains("> echo: hello\n"), accepted.toString());
         }
     }
 
     @Test void noFailsCleanlyAndStoresNothing() throws Exception {
         Path known = dir.resolve("no/known_servers.pem");
         try (var server = TestTlsServer.serving(lab)) {
-            ClientTest.Run run = client("", false, "localhost", "" + server.port, "--trust", unrelated(),
+            Lab.Result run = client("", false, "localhost", "" + server.port, "--trust", unrelated(),
                     "--known-servers", known.toString(), "--trust-new", "no", "--message", "x");
             ClientTest.assertRefused(run, 4, "not trusted", "self-signed", "--trust-new ask");
-            assertFalse(run.out().contains("Trust this certificate"), run.toString());
+            assertFalse(run.stdout().contains("Trust this certificate"), run.toString());
             assertFalse(Files.exists(known));
         }
     }
@@ -137,21 +137,21 @@ class ClientTrustFlowTest {
             Files.writeString(known, "# localhost:" + server.port + " SHA-256 (as stored earlier) added 2026-01-01T00:00:00Z\n"
                     + Files.readString(other.resolve("server.crt")));
 
-            ClientTest.Run refused = client("", false, "localhost", "" + server.port, "--known-servers", known.toString(),
+            Lab.Result refused = client("", false, "localhost", "" + server.port, "--known-servers", known.toString(),
                     "--trust-new", "yes", "--message", "x");
             ClientTest.assertRefused(refused, 4, "has CHANGED", "man-in-the-middle",
                     "./jbang client.java --forget localhost:" + server.port + " --known-servers " + known);
 
-            ClientTest.Run vouched = client("", false, "localhost", "" + server.port, "--trust", lab.resolve("server.crt").toString(),
+            Lab.Result vouched = client("", false, "localhost", "" + server.port, "--trust", lab.resolve("server.crt").toString(),
                     "--known-servers", known.toString(), "--message", "renewed");
-            assertEquals(0, vouched.exit(), vouched.toString());
-            assertTrue(vouched.out().contains("echo: renewed\n"), vouched.toString());
+            assertEquals(0, vouched.exitCode(), vouched.toString());
+            assertTrue(vouched.stdout().contains("echo: renewed\n"), vouched.toString());
             assertEquals("note: --trust verified this certificate, but a different one is stored for localhost:" + server.port
                     + " in " + known + "; drop it with: ./jbang client.java --forget localhost:" + server.port
-                    + " --known-servers " + known + "\n", vouched.err());
+                    + " --known-servers " + known + "\n", vouched.stderr());
 
             // A --trust that does not verify the server is "not trusted", as without a stored certificate.
-            ClientTest.Run wrongTrust = client("", false, "localhost", "" + server.port, "--trust", unrelated(),
+            Lab.Result wrongTrust = client("", false, "localhost", "" + server.port, "--trust", unrelated(),
                     "--known-servers", known.toString(), "--trust-new", "no", "--message", "x");
             ClientTest.assertRefused(wrongTrust, 4, "not trusted", "plus the certificate stored for localhost:" + server.port,
                     "the certificate stored for this server is a DIFFERENT one");
@@ -164,12 +164,12 @@ class ClientTrustFlowTest {
         try (var server = TestTlsServer.serving(lab); var second = TestTlsServer.serving(lab)) {
             for (int port : new int[] {server.port, second.port}) {
                 assertEquals(0, client("", false, "localhost", "" + port, "--trust", unrelated(), "--known-servers",
-                        known.toString(), "--trust-new", "yes", "--message", "x").exit());
+                        known.toString(), "--trust-new", "yes", "--message", "x").exitCode());
             }
             String fingerprint = TestCerts.fingerprint(TestCerts.read(lab.resolve("server.crt")));
-            ClientTest.Run forgot = client("", false, "--forget", "localhost:" + server.port, "--known-servers", known.toString());
-            assertEquals(0, forgot.exit(), forgot.toString());
-            assertTrue(forgot.out().matches("Forgot localhost:" + server.port + " \\(SHA-256 " + fingerprint
+            Lab.Result forgot = client("", false, "--forget", "localhost:" + server.port, "--known-servers", known.toString());
+            assertEquals(0, forgot.exitCode(), forgot.toString());
+            assertTrue(forgot.stdout().matches("Forgot localhost:" + server.port + " \\(SHA-256 " + fingerprint
                     + " added \\S+\\) from " + java.util.regex.Pattern.quote(known.toString()) + "\\.\n"), forgot.toString());
             String left = Files.readString(known);
             assertFalse(left.contains("# localhost:" + server.port + " "), left);
@@ -181,13 +181,13 @@ class ClientTrustFlowTest {
                         "no temporary file left beside it, only the writers' lock file");
             }
 
-            ClientTest.Run again = client("n\n", true, "localhost", "" + server.port, "--trust", unrelated(),
+            Lab.Result again = client("n\n", true, "localhost", "" + server.port, "--trust", unrelated(),
                     "--known-servers", known.toString());
-            assertTrue(again.out().contains("Trust this certificate? [y/N] Not trusted."), again.toString());
-            ClientTest.Run nothing = client("", false, "--forget", "localhost:" + server.port, "--known-servers", known.toString());
-            assertEquals(0, nothing.exit(), nothing.toString());
+            assertTrue(again.stdout().contains("Trust this certificate? [y/N] Not trusted."), again.toString());
+            Lab.Result nothing = client("", false, "--forget", "localhost:" + server.port, "--known-servers", known.toString());
+            assertEquals(0, nothing.exitCode(), nothing.toString());
             assertEquals("Nothing is stored for localhost:" + server.port + " in " + known + " (it holds: localhost:"
-                    + second.port + ").\n", nothing.out());
+                    + second.port + ").\n", nothing.stdout());
         }
     }
 
@@ -218,7 +218,7 @@ class ClientTrustFlowTest {
             Path known = Files.createDirectories(dir.resolve("damaged")).resolve("known" + n++ + ".pem");
             Files.writeString(known, broken.getKey(), StandardCharsets.UTF_8);
             String error = "error: the known-servers file " + known + ", " + broken.getValue();
-            ClientTest.Run connecting = client("", false, "localhost", "9", "--trust", unrelated(), "--known-servers",
+            Lab.Result connecting = client("", false, "localhost", "9", "--trust", unrelated(), "--known-servers",
                     known.toString(), "--message", "x");
             ClientTest.assertRefused(connecting, 9, error);
             ClientTest.assertRefused(client("", false, "--forget", "localhost:9", "--known-servers", known.toString()),
@@ -232,9 +232,9 @@ class ClientTrustFlowTest {
         // Blank lines and comments alone are an empty file.
         for (String empty : List.of("\n", "#\n", "# my servers\n\n#\n")) {
             Path known = Files.writeString(dir.resolve("damaged/empty" + empty.length() + ".pem"), empty);
-            ClientTest.Run run = client("", false, "--forget", "localhost:9", "--known-servers", known.toString());
-            assertEquals(0, run.exit(), run.toString());
-            assertEquals("Nothing is stored for localhost:9 in " + known + ".\n", run.out());
+            Lab.Result run = client("", false, "--forget", "localhost:9", "--known-servers", known.toString());
+            assertEquals(0, run.exitCode(), run.toString());
+            assertEquals("Nothing is stored for localhost:9 in " + known + ".\n", run.stdout());
         }
     }
 
@@ -245,12 +245,12 @@ class ClientTrustFlowTest {
             Path known = Files.writeString(Files.createDirectories(dir.resolve("commented")).resolve("known.pem"),
                     "# my servers\n\n# localhost:" + server.port + " SHA-256 AB added 2026-01-01T00:00:00Z\n"
                     + "# a note on it\n\n" + pem.replaceFirst("\n", "\n\n") + "\n#\n# the end\n");
-            ClientTest.Run pinned = client("", false, "localhost", "" + server.port, "--known-servers",
+            Lab.Result pinned = client("", false, "localhost", "" + server.port, "--known-servers",
                     known.toString(), "--trust-new", "no", "--message", "x");
-            assertEquals(0, pinned.exit(), pinned.toString());
-            assertTrue(pinned.out().contains("echo: x\n"), pinned.toString());
+            assertEquals(0, pinned.exitCode(), pinned.toString());
+            assertTrue(pinned.stdout().contains("echo: x\n"), pinned.toString());
             assertEquals(0, client("", false, "--forget", "localhost:" + server.port, "--known-servers",
-                    known.toString()).exit());
+                    known.toString()).exitCode());
             assertEquals("# my servers\n\n\n#\n# the end\n", Files.readString(known));
         }
     }
@@ -263,7 +263,7 @@ class ClientTrustFlowTest {
         try {
             for (int i = 0; i < 6; i++) servers.add(TestTlsServer.serving(lab));
             CyclicBarrier together = new CyclicBarrier(servers.size());
-            List<Future<ClientTest.Run>> runs = new ArrayList<>();
+            List<Future<Lab.Result>> runs = new ArrayList<>();
             for (TestTlsServer server : servers) {
                 runs.add(pool.submit(() -> {
                     together.await(30, TimeUnit.SECONDS);
@@ -271,7 +271,7 @@ class ClientTrustFlowTest {
                             known.toString(), "--trust-new", "yes", "--message", "x");
                 }));
             }
-            for (var run : runs) assertEquals(0, run.get(60, TimeUnit.SECONDS).exit(), run.get().toString());
+            for (var run : runs) assertEquals(0, run.get(60, TimeUnit.SECONDS).exitCode(), run.get().toString());
             List<String> stored = client.readKnownServers(known).entries().stream().map(client.KnownServer::server)
                     .sorted().toList();
             assertEquals(servers.stream().map(server -> "localhost:" + server.port).sorted().toList(), stored);
@@ -327,9 +327,9 @@ class ClientTrustFlowTest {
         Path link = Files.createSymbolicLink(Files.createDirectories(dir.resolve("linked/home")).resolve("known.pem"),
                 Path.of("../real/known.pem"));
         try (var server = TestTlsServer.serving(lab)) {
-            ClientTest.Run run = client("", false, "localhost", "" + server.port, "--trust", unrelated(),
+            Lab.Result run = client("", false, "localhost", "" + server.port, "--trust", unrelated(),
                     "--known-servers", link.toString(), "--trust-new", "yes", "--message", "x");
-            assertEquals(0, run.exit(), run.toString());
+            assertEquals(0, run.exitCode(), run.toString());
             assertTrue(Files.isSymbolicLink(link), "still a link");
             assertTrue(Files.readString(target).startsWith("# my own file\n# localhost:" + server.port + " SHA-256 "),
                     Files.readString(target));
@@ -365,9 +365,9 @@ class ClientTrustFlowTest {
                     return answer.read(b, off, len);
                 }
             };
-            ClientTest.Run run = ClientTest.client(stopsTheServer, true, "localhost", "" + server.port, "--trust",
+            Lab.Result run = ClientTest.client(stopsTheServer, true, "localhost", "" + server.port, "--trust",
                     unrelated(), "--known-servers", known.toString());
-            assertTrue(run.out().contains("Connecting again, trusting it"), run.toString());
+            assertTrue(run.stdout().contains("Connecting again, trusting it"), run.toString());
             ClientTest.assertRefused(run, 3, "connection refused");
             assertFalse(Files.exists(known), "nothing stored");
             assertFalse(Files.exists(known.getParent()), "not even its folder");
@@ -377,7 +377,7 @@ class ClientTrustFlowTest {
     @Test void aCertificateForAnotherNameOrOutOfDateIsNeverOffered() throws Exception {
         Path known = dir.resolve("never/known_servers.pem");
         try (var server = TestTlsServer.serving(wrongName)) {
-            ClientTest.Run run = client("", false, "localhost", "" + server.port, "--trust", unrelated(),
+            Lab.Result run = client("", false, "localhost", "" + server.port, "--trust", unrelated(),
                     "--known-servers", known.toString(), "--trust-new", "yes", "--message", "x");
             ClientTest.assertRefused(run, 4, "not trusted", "cannot be trusted here anyway", "localhost");
             assertFalse(Files.exists(known));
@@ -408,14 +408,11 @@ class ClientTrustFlowTest {
                 "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key.toString(), "-out", cert.toString(),
                 "-days", "1", "-subj", "/CN=other.test", "-addext", "subjectAltName=DNS:other.test"));
         assertEquals(0, made.exitCode(), made.toString());
-        int port;
-        try (var probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = probe.getLocalPort();
-        }
-        try (var server = new Lab.Background(dir, Map.of(), List.of("openssl", "s_server", "-accept", "127.0.0.1:" + port,
+        // Port 0: openssl binds a free one and reports it ("ACCEPT 127.0.0.1:PORT").
+        try (var server = new Lab.Background(dir, Map.of(), List.of("openssl", "s_server", "-accept", "127.0.0.1:0",
                 "-cert", cert.toString(), "-key", key.toString(), "-rev"))) {
-            server.await("ACCEPT", Duration.ofSeconds(20));
-            ClientTest.Run run = client("", false, "localhost", "" + port, "--trust", cert.toString(),
+            String port = server.await("^ACCEPT \\S+:(\\d+)$", Duration.ofSeconds(20)).group(1);
+            Lab.Result run = client("", false, "localhost", "" + port, "--trust", cert.toString(),
                     "--known-servers", dir.resolve("openssl-known.pem").toString(), "--message", "x");
             ClientTest.assertRefused(run, 5, "not valid for the name you dialled: localhost", "DNS:other.test");
         }

@@ -34,6 +34,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
@@ -72,16 +73,12 @@ class ServerTest {
     }
 
     /** An in-process server on a free port, its log captured. */
-    record Running(server server, int port, StringWriter log) implements AutoCloseable {
+    record Running(server server, int port, Lab.Lines log) implements AutoCloseable {
         @Override public void close() { server.stop(); }
 
+        /** The log once a line of it holds {@code text}, wherever (the lines of several clients come in any order). */
         String awaitLog(String text) throws InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-            while (System.nanoTime() < deadline) {
-                if (log.toString().contains(text)) return log.toString();
-                Thread.sleep(20);
-            }
-            throw new AssertionError("log never said '" + text + "':\n" + log);
+            return log.awaitAnywhere(Pattern.quote(text), Duration.ofSeconds(15));
         }
     }
 
@@ -91,8 +88,8 @@ class ServerTest {
         args.addAll(List.of(options));
         server command = new server();
         new CommandLine(command).parseArgs(args.toArray(String[]::new));
-        StringWriter log = new StringWriter();
-        return new Running(command, command.start(new PrintWriter(log, true)), log);
+        Lab.Lines log = new Lab.Lines("the server's log", 1);
+        return new Running(command, command.start(log.writer()), log);
     }
 
     static SSLSocket connect(int port, String... protocols) throws IOException {
@@ -544,9 +541,8 @@ class ServerTest {
             server.process.toHandle().destroy();   // SIGTERM, like Ctrl-C (Process.destroy() would also close our end of its output)
             assertTrue(server.process.waitFor(20, TimeUnit.SECONDS), server::transcript);
             assertEquals(0, server.process.exitValue(), server::transcript);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);   // the output reader may lag the exit a little
-            while (!server.transcript().contains("\nStopped:") && System.nanoTime() < deadline) Thread.sleep(20);
-            assertTrue(server.transcript().contains("\nStopped: 1 connection served, 0 failed handshakes, 4 bytes echoed.\n"), server::transcript);
+            server.await("^Stopped: 1 connection served, 0 failed handshakes, 4 bytes echoed\\.$",
+                    Duration.ofSeconds(5));
             assertFalse(server.transcript().contains("at java."), server::transcript);
         }
     }
@@ -567,7 +563,8 @@ class ServerTest {
         for (Path folder : List.of(certs, named)) {
             server command = new server();
             new CommandLine(command).parseArgs("--port", "0", "--bind", "0.0.0.0", "--keystore", folder.resolve("server.p12").toString());
-            try (Running running = new Running(command, command.start(new PrintWriter(new StringWriter(), true)), new StringWriter())) {
+            Lab.Lines log = new Lab.Lines("the server's log", 1);
+            try (Running running = new Running(command, command.start(log.writer()), log)) {
                 StringWriter banner = new StringWriter();
                 running.server().printBanner(new PrintWriter(banner, true));
                 String text = banner.toString();
