@@ -7,6 +7,7 @@
 
 import java.io.*;
 import java.net.*;
+import java.nio.channels.*;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.*;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -49,12 +50,15 @@ public class client implements Callable<Integer> {
             description = "server port (default: ${DEFAULT-VALUE})")
     int port;
     @Option(names = "--trust", paramLabel = "FILE", description = {"trust the certificates in FILE: PEM or a "
-            + "PKCS12/JKS trust store; repeatable.", "Default: certs/server.crt if here, else the JDK's cacerts."})
+            + "PKCS12/JKS trust store; repeatable.", "Default: certs/server.crt if here, else the JDK's cacerts.",
+            "With a certificate stored for the server, --trust trusts FILE's certificates AND the stored one: "
+            + "the server may show either, or one they sign (a note says when it is not the stored one)."})
     List<Path> trustFiles = new ArrayList<>();
     @Option(names = "--trust-password-file", paramLabel = "FILE", description = "password of a --trust store")
     Path trustPasswordFile;
     @Option(names = "--known-servers", paramLabel = "FILE", description = "certificates you accepted at the prompt "
-            + "(default: ~/.tls-echo-lab/known_servers.pem)")
+            + "(default: ~/.tls-echo-lab/known_servers.pem). Without --trust, a server with a stored certificate must "
+            + "show exactly that one.")
     Path knownServersFile = DEFAULT_KNOWN_SERVERS;
     @Option(names = "--forget", paramLabel = "HOST:PORT", description = "remove the certificate stored for HOST:PORT "
             + "from the known-servers file, then exit")
@@ -77,6 +81,7 @@ public class client implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     InputStream stdin = System.in;   // typed lines and the answer to the trust prompt; tests replace both
+    Path labCertificate = Path.of("certs", "server.crt");   // trusted without --trust when here; tests use their own
     boolean interactive = isTerminal(System.console());
     Integer columns;   // the terminal's width, asked when a long error line needs it; 0: do not wrap
     private PrintWriter out, err;
@@ -105,22 +110,28 @@ public class client implements Callable<Integer> {
             X509Certificate stored = knownServer(server);
             loadTrust();
             if (stored != null) trust(stored, server);
+            // An explicit --trust is the user vouching for its certificates: the stored one is no longer required.
             storedOverruled = stored != null && !trustFiles.isEmpty();
+            X509Certificate pinned = storedOverruled ? null : stored;
             if (!quiet) out.println("Connecting to " + server + " (" + String.join(", ", protocols) + "), trusting "
                     + trustSource);
             for (int attempt = 1; ; attempt++) {
                 SSLSocket socket;
                 try {
-                    // An explicit --trust is the user vouching for its certificates: no "changed since stored" check.
-                    socket = connect(context(storedOverruled ? null : stored));
+                    socket = connect(context(pinned));
                 } catch (SSLHandshakeException e) {
-                    // The lecture's browser flow: show the certificate, ask, store it, then a second attempt with a
-                    // NEW context (trust managers copy their certificates when made) and every check.
+                    // The lecture's browser flow: show the certificate, ask, then a second attempt with a NEW context
+                    // (trust managers copy their certificates when made), every check, and that certificate pinned.
                     if (attempt > 1 || !offerToTrust(server)) throw e;
-                    stored = checker.chain[0];
+                    pinned = checker.chain[0];
+                    trust(pinned, server);
                     continue;
                 }
                 try (socket) {
+                    if (attempt > 1) {   // stored only now that the second attempt passed every check
+                        storeKnownServer(knownServersFile, server, pinned);
+                        out.println("Stored it in " + knownServersFile + " for " + server + ".");
+                    }
                     if (storedOverruled && !stored.equals(checker.chain[0])) {
                         err.println(wrapped("note: --trust verified this certificate, but a different one is "
                                 + "stored for " + server + " in " + knownServersFile + "; drop it with: "
@@ -162,8 +173,8 @@ public class client implements Callable<Integer> {
      * 8.1 The TLS context (purpose: verify the server). Java has no create_default_context(SERVER_AUTH): the purpose
      * is what SSLContext.init gets: trust managers that check the server, and no key of our own to show.
      */
-    private SSLContext context(X509Certificate stored) throws GeneralSecurityException {
-        checker = new Checker(pkix(anchors), stored);
+    private SSLContext context(X509Certificate pinned) throws GeneralSecurityException {
+        checker = new Checker(List.copyOf(anchors), pinned);
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, new TrustManager[] {checker}, null);
         return context;
@@ -261,8 +272,8 @@ public class client implements Callable<Integer> {
         return 0;
     }
 
-    /** The browser flow's question; true when the certificate was accepted and stored, so a second attempt follows. */
-    private boolean offerToTrust(String server) throws IOException, GeneralSecurityException, TrustProblem {
+    /** The browser flow's question; true when the certificate was accepted, so a second attempt follows. */
+    private boolean offerToTrust(String server) throws IOException, GeneralSecurityException {
         TrustNew mode = trustNew != null ? trustNew : interactive ? TrustNew.ask : TrustNew.no;
         if (mode == TrustNew.no || checker.problem != Problem.UNTRUSTED) return false;
         X509Certificate cert = checker.chain[0];
@@ -281,10 +292,7 @@ public class client implements Callable<Integer> {
         } else {
             out.println("Trusting it (--trust-new yes).");
         }
-        rewriteKnownServers(server, cert);
-        trust(cert, server);
-        out.println("Stored it in " + knownServersFile + " for " + server + "; connecting again with full chain and "
-                + "host-name checks.");
+        out.println("Connecting again, trusting it, with full chain and host-name checks.");
         return true;
     }
 
@@ -306,7 +314,7 @@ public class client implements Callable<Integer> {
         }
         return switch (checker.problem) {
             case CHANGED -> fail(NOT_TRUSTED, e, "the certificate of " + server + " has CHANGED since you trusted it: "
-                    + "possible man-in-the-middle attack! Stored: SHA-256 " + fingerprint(checker.stored) + "; now: "
+                    + "possible man-in-the-middle attack! Stored: SHA-256 " + fingerprint(checker.pinned) + "; now: "
                     + "SHA-256 " + fingerprint(chain[0]) + ".", "Only if the server really has a new certificate (e.g. "
                     + "./certgen.sh --force), forget the old one (" + forgetCommand(server) + ") and connect again, "
                     + "or connect with --trust naming its new server.crt.");
@@ -331,6 +339,9 @@ public class client implements Callable<Integer> {
             case UNTRUSTED_WRONG_NAME -> "It cannot be trusted here anyway: it is not valid for the name you dialled, "
                     + host + " (it is valid for: " + subjectAltNames(chain[0]) + ").";
             case UNTRUSTED_CHAIN -> "It cannot be trusted here anyway: its chain fails even from its own root.";
+            case UNTRUSTED_OUT_OF_DATE -> "It cannot be trusted here anyway: it is out of date (valid from "
+                    + date(chain[0].getNotBefore()) + " to " + date(chain[0].getNotAfter()) + "); only its owner can "
+                    + "renew it.";
             default -> "To trust it, compare that fingerprint with the one the server printed at start, then connect "
                     + "with --trust FILE (e.g. --trust certs/server.crt) or answer yes at the prompt "
                     + "(--trust-new ask).";
@@ -372,64 +383,63 @@ public class client implements Callable<Integer> {
         };
     }
 
-    enum Problem { CHANGED, OUT_OF_DATE, WRONG_NAME, UNTRUSTED, UNTRUSTED_WRONG_NAME, UNTRUSTED_CHAIN }
+    enum Problem { CHANGED, OUT_OF_DATE, WRONG_NAME, UNTRUSTED, UNTRUSTED_OUT_OF_DATE, UNTRUSTED_WRONG_NAME,
+        UNTRUSTED_CHAIN }
 
     /**
-     * The client's trust manager: the JDK's PKIX one does every real check (chain, signatures, and given the socket,
-     * the host name). Around it: remember the chain (so a failed handshake can still show it), refuse a certificate
-     * that changed since it was stored, check every certificate's dates (PKIX skips a trust anchor's, and the lab's
-     * self-signed certificate IS the anchor), and on failure let the JDK itself tell which check failed.
+     * The client's trust manager. One decision, in this order: the stored certificate, when it is pinned (the server
+     * must show exactly it); then the JDK's PKIX trust manager, which given the socket checks the chain up to a
+     * trusted certificate AND the host name; then the dates PKIX leaves unchecked: a trust anchor's (the lab's
+     * self-signed certificate IS the anchor). It remembers the chain, so a failed handshake can still show it.
      */
     static final class Checker extends X509ExtendedTrustManager {
-        final X509ExtendedTrustManager pkix;
-        final X509Certificate stored;
+        final List<X509Certificate> anchors;
+        final X509Certificate pinned;
         X509Certificate[] chain;
         Problem problem;
 
-        Checker(X509ExtendedTrustManager pkix, X509Certificate stored) {
-            this.pkix = pkix;
-            this.stored = stored;
+        Checker(List<X509Certificate> anchors, X509Certificate pinned) {
+            this.anchors = anchors;
+            this.pinned = pinned;
         }
 
         @Override public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
                 throws CertificateException {
             this.chain = chain.clone();
-            if (stored != null && !stored.equals(chain[0])) {
-                problem = Problem.CHANGED;
-                throw new CertificateException("the server's certificate differs from the one stored for it");
-            }
             try {
-                for (X509Certificate cert : chain) cert.checkValidity();
+                if (pinned != null && !pinned.equals(chain[0])) throw new ChangedCertificate();
+                verify(anchors, chain, authType, socket);
             } catch (CertificateException e) {
-                problem = Problem.OUT_OF_DATE;
-                throw e;
-            }
-            try {
-                pkix.checkServerTrusted(chain, authType, socket);
-            } catch (CertificateException e) {
-                // Without the socket the JDK checks all but the host name; trusting the chain's own root shows
-                // whether the prompt could fix it. So the JDK's own rules decide, never a match on its message.
-                X509ExtendedTrustManager ownRoot = pkix(List.of(chain[chain.length - 1]));
-                problem = passes(pkix, chain, authType, null) ? Problem.WRONG_NAME
-                        : passes(ownRoot, chain, authType, socket) ? Problem.UNTRUSTED
-                        : passes(ownRoot, chain, authType, null) ? Problem.UNTRUSTED_WRONG_NAME
-                        : Problem.UNTRUSTED_CHAIN;
+                // Which check failed, by the JDK's own rules: the same checks without the host name, and from the
+                // chain's own root (could "trust it?" help?).
+                List<X509Certificate> ownRoot = List.of(chain[chain.length - 1]);
+                problem = classify(e, leadsToAnAnchor(chain, anchors), failure(anchors, chain, authType, null),
+                        failure(ownRoot, chain, authType, socket), failure(ownRoot, chain, authType, null));
                 throw e;
             }
         }
 
-        private static boolean passes(X509ExtendedTrustManager trust, X509Certificate[] chain, String authType,
-                Socket socket) {
-            try {
-                if (socket == null) trust.checkServerTrusted(chain, authType);
-                else trust.checkServerTrusted(chain, authType, socket);
-                return true;
-            } catch (CertificateException e) {
-                return false;
+        /** PKIX (with the socket: the host name too), then the leaf's dates and those of any sent trust anchor. */
+        static void verify(List<X509Certificate> anchors, X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
+            if (socket == null) pkix(anchors).checkServerTrusted(chain, authType);
+            else pkix(anchors).checkServerTrusted(chain, authType, socket);
+            for (X509Certificate cert : chain) {
+                if (cert == chain[0] || anchors.contains(cert)) cert.checkValidity();
             }
         }
 
-        @Override public X509Certificate[] getAcceptedIssuers() { return pkix.getAcceptedIssuers(); }
+        private static CertificateException failure(List<X509Certificate> anchors, X509Certificate[] chain,
+                String authType, Socket socket) {
+            try {
+                verify(anchors, chain, authType, socket);
+                return null;
+            } catch (CertificateException e) {
+                return e;
+            }
+        }
+
+        @Override public X509Certificate[] getAcceptedIssuers() { return anchors.toArray(X509Certificate[]::new); }
         // A client on sockets only checks servers on sockets: the other checks are never called.
         private static UnsupportedOperationException notOnSockets() { return new UnsupportedOperationException(); }
         @Override public void checkServerTrusted(X509Certificate[] c, String a) { throw notOnSockets(); }
@@ -437,6 +447,55 @@ public class client implements Callable<Integer> {
         @Override public void checkClientTrusted(X509Certificate[] c, String a) { throw notOnSockets(); }
         @Override public void checkClientTrusted(X509Certificate[] c, String a, Socket s) { throw notOnSockets(); }
         @Override public void checkClientTrusted(X509Certificate[] c, String a, SSLEngine e) { throw notOnSockets(); }
+    }
+
+    /** The server showed another certificate than the one stored (pinned) for it. */
+    static final class ChangedCertificate extends CertificateException {}
+
+    /**
+     * What went wrong: from the exception of the decision, whether the chain leads to a certificate the client holds,
+     * and what the same checks give without the host name and from the chain's own root (null: passed). Only
+     * exception types count, never the JDK's wording.
+     */
+    static Problem classify(CertificateException failed, boolean leadsToAnAnchor, CertificateException withoutName,
+            CertificateException fromOwnRoot, CertificateException fromOwnRootWithoutName) {
+        if (failed instanceof ChangedCertificate) return Problem.CHANGED;
+        // PKIX checks dates before signatures: "expired" alone may be the date of a certificate nobody trusts.
+        if (leadsToAnAnchor && outOfDate(failed)) return Problem.OUT_OF_DATE;
+        if (withoutName == null || leadsToAnAnchor && outOfDate(withoutName)) return Problem.WRONG_NAME;
+        if (fromOwnRoot == null) return Problem.UNTRUSTED;   // the one problem the prompt can fix
+        if (outOfDate(fromOwnRoot)) return Problem.UNTRUSTED_OUT_OF_DATE;
+        if (fromOwnRootWithoutName == null || outOfDate(fromOwnRootWithoutName)) return Problem.UNTRUSTED_WRONG_NAME;
+        return Problem.UNTRUSTED_CHAIN;
+    }
+
+    /**
+     * A date check failed: a certificate's own (checkValidity), or PKIX's on a chain it could follow to a trusted
+     * certificate. A chain PKIX found no path for (CertPathBuilderException) is untrusted, whatever its dates.
+     */
+    static boolean outOfDate(Throwable e) {
+        for (; e != null; e = e.getCause()) {
+            if (e instanceof CertificateExpiredException || e instanceof CertificateNotYetValidException) return true;
+            if (e instanceof CertPathBuilderException) return false;
+        }
+        return false;
+    }
+
+    /** A certificate of the chain is one the client trusts, or is signed by one: trusted, whatever the dates say. */
+    static boolean leadsToAnAnchor(X509Certificate[] chain, List<X509Certificate> anchors) {
+        for (X509Certificate cert : chain) {
+            for (X509Certificate anchor : anchors) {
+                if (cert.equals(anchor)) return true;
+                if (!cert.getIssuerX500Principal().equals(anchor.getSubjectX500Principal())) continue;
+                try {
+                    cert.verify(anchor.getPublicKey());
+                    return true;
+                } catch (GeneralSecurityException notSignedByIt) {
+                    // another certificate with that name, or none: the next one
+                }
+            }
+        }
+        return false;
     }
 
     /** The JDK's PKIX trust manager over these anchors. It copies them now: trusting one more needs a new one. */
@@ -471,8 +530,8 @@ public class client implements Callable<Integer> {
 
     /** --trust files, else certs/server.crt here (the lab's), else the JDK's cacerts, as Python uses the system's. */
     private void loadTrust() throws TrustProblem, GeneralSecurityException {
-        Path lab = Path.of("certs", "server.crt");
-        List<Path> files = !trustFiles.isEmpty() ? trustFiles : Files.exists(lab) ? List.of(lab) : List.of();
+        List<Path> files = !trustFiles.isEmpty() ? trustFiles
+                : Files.exists(labCertificate) ? List.of(labCertificate) : List.of();
         trustFilesUsed = files;
         for (Path file : files) anchors.addAll(readTrustFile(file));
         if (files.isEmpty()) {
@@ -519,81 +578,188 @@ public class client implements Callable<Integer> {
         }
     }
 
-    /** The certificate stored for host:port in the known-servers file (like ssh's known_hosts), or null. */
-    private X509Certificate knownServer(String server) throws TrustProblem {
-        for (String entry : knownServers()) {
-            if (!entry.startsWith("# " + server + " ")) continue;
-            List<X509Certificate> certs = certificates(entry.getBytes(StandardCharsets.US_ASCII));
-            if (certs.size() == 1) return certs.get(0);
-            throw new TrustProblem("the known-servers file " + knownServersFile + " holds no certificate under its "
-                    + "entry for " + server + ".", "Remove that entry: " + forgetCommand(server));
+    /** One entry of the known-servers file: its "# HOST:PORT SHA-256 ..." line, its certificate, and its lines. */
+    record KnownServer(String server, String header, X509Certificate cert, int firstLine, int lastLine) {}
+
+    /** The known-servers file's lines as they are, and its entries; both empty when there is no file yet. */
+    record KnownServers(List<String> lines, List<KnownServer> entries) {
+        KnownServer find(String server) {
+            return entries.stream().filter(entry -> entry.server().equals(server)).findFirst().orElse(null);
         }
-        return null;
     }
 
-    /** The known-servers file's entries, each a "# host:port SHA-256 ..." line and its PEM block. */
-    private List<String> knownServers() throws TrustProblem {
-        List<String> entries = new ArrayList<>();
-        try {
-            if (!Files.exists(knownServersFile)) return entries;
-            for (String line : Files.readAllLines(knownServersFile, StandardCharsets.US_ASCII)) {
-                if (line.startsWith("# ") || entries.isEmpty()) entries.add("");
-                entries.set(entries.size() - 1, entries.get(entries.size() - 1) + line + "\n");
-            }
-            return entries;
-        } catch (IOException e) {
-            throw new TrustProblem("the known-servers file " + knownServersFile + " cannot be read.",
-                    "Check its permissions, or use another one with --known-servers FILE.");
-        }
+    static final Pattern ENTRY = Pattern.compile("# (\\S+:\\d{1,5}) SHA-256( .*)?");
+    static final String BEGIN = "-----BEGIN CERTIFICATE-----", END = "-----END CERTIFICATE-----";
+    private static final Object WRITERS = new Object();   // writers in this JVM, one at a time (see storeKnownServer)
+
+    /** The certificate stored for host:port in the known-servers file (like ssh's known_hosts), or null. */
+    private X509Certificate knownServer(String server) throws TrustProblem {
+        KnownServer entry = readKnownServers(knownServersFile).find(server);
+        return entry == null ? null : entry.cert();
     }
 
     /**
-     * Writes the file again without the entry for server, and with cert under it if given. A new owner-only file
-     * (createTempFile's default), renamed over the old one: a client running at the same time never reads half of it.
+     * Reads the file as ssh reads known_hosts: blank lines, and "#" lines that are not an entry's, are comments,
+     * anywhere; an entry is a "# HOST:PORT SHA-256 ..." line and one PEM certificate under it. Anything else is an
+     * error naming its line.
      */
-    private String rewriteKnownServers(String server, X509Certificate cert)
-            throws TrustProblem, GeneralSecurityException {
-        List<String> entries = knownServers();
-        String removed = entries.stream().filter(entry -> entry.startsWith("# " + server + " ")).findFirst()
-                .orElse(null);
-        entries.removeIf(entry -> entry.startsWith("# " + server + " "));
-        if (cert != null) {
-            entries.add("# " + server + " SHA-256 " + fingerprint(cert) + " added "
-                    + Instant.now().truncatedTo(ChronoUnit.SECONDS) + "\n-----BEGIN CERTIFICATE-----\n"
-                    + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(cert.getEncoded())
-                    + "\n-----END CERTIFICATE-----\n");
-        }
+    static KnownServers readKnownServers(Path file) throws TrustProblem {
+        List<String> lines;
         try {
-            Path folder = knownServersFile.toAbsolutePath().getParent();
-            if (!Files.isDirectory(folder)) {
+            if (!Files.exists(file)) return new KnownServers(List.of(), List.of());
+            // One character per byte: a byte beyond ASCII is then found on its line, instead of failing the decoding.
+            lines = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1).lines().toList();
+        } catch (IOException e) {
+            throw new TrustProblem("the known-servers file " + file + " cannot be read (" + e.getClass()
+                    .getSimpleName() + ").", "Check its permissions, or use another one with --known-servers FILE.");
+        }
+        List<KnownServer> entries = new ArrayList<>();
+        String server = null, header = null;
+        X509Certificate cert = null;
+        StringBuilder base64 = null;   // not null inside a certificate
+        int first = 0, begin = 0, last = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            Matcher entry = ENTRY.matcher(line);
+            if (line.chars().anyMatch(c -> c > 127)) throw badLine(file, i, "a character that is not ASCII");
+            if (base64 != null) {
+                if (line.equals(END)) {
+                    cert = pem(file, begin, base64.toString());
+                    base64 = null;
+                    last = i;
+                } else if (line.matches("[A-Za-z0-9+/=]*")) {
+                    base64.append(line);
+                } else {
+                    throw badLine(file, i, "neither base64 nor the END line of the certificate begun on line "
+                            + (begin + 1));
+                }
+            } else if (entry.matches()) {
+                if (server != null) entries.add(entry(file, server, header, cert, first, last));
+                server = entry.group(1);
+                header = line;
+                cert = null;
+                first = last = i;
+                KnownServer earlier = new KnownServers(lines, entries).find(server);
+                if (earlier != null) {
+                    throw badLine(file, i, "a second entry for " + server + " (the first is on line "
+                            + (earlier.firstLine() + 1) + ")");
+                }
+            } else if (line.isEmpty() || line.startsWith("#")) {
+                continue;   // a blank line or a comment
+            } else if (line.equals(BEGIN)) {
+                if (server == null) throw badLine(file, i, "a certificate outside any entry (no \"# HOST:PORT SHA-256 "
+                        + "...\" line above it)");
+                if (cert != null) throw badLine(file, i, "a second certificate in the entry for " + server
+                        + " (line " + (first + 1) + "): an entry holds one");
+                base64 = new StringBuilder();
+                begin = i;
+            } else {
+                throw badLine(file, i, "neither a comment, nor an entry's \"# HOST:PORT SHA-256 ...\" line, nor part "
+                        + "of a PEM certificate");
+            }
+        }
+        if (base64 != null) throw badLine(file, begin, "a certificate with no " + END + " line");
+        if (server != null) entries.add(entry(file, server, header, cert, first, last));
+        return new KnownServers(lines, entries);
+    }
+
+    private static KnownServer entry(Path file, String server, String header, X509Certificate cert, int first,
+            int last) throws TrustProblem {
+        if (cert == null) throw badLine(file, first, "the entry for " + server + " holds no certificate");
+        return new KnownServer(server, header, cert, first, last);
+    }
+
+    private static X509Certificate pem(Path file, int begin, String base64) throws TrustProblem {
+        try {
+            byte[] der = Base64.getDecoder().decode(base64);
+            return (X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new ByteArrayInputStream(der));
+        } catch (IllegalArgumentException | CertificateException e) {
+            throw badLine(file, begin, "a certificate that cannot be read (damaged base64?)");
+        }
+    }
+
+    private static TrustProblem badLine(Path file, int index, String what) {
+        return new TrustProblem("the known-servers file " + file + ", line " + (index + 1) + ": " + what + ".",
+                "Edit that line (an entry: a \"# HOST:PORT SHA-256 ...\" line, then one PEM certificate), or use "
+                + "another file with --known-servers FILE.");
+    }
+
+    /**
+     * Stores cert for server (null: removes its entry); other lines stay as they are. Returns the entry it replaced
+     * or removed, or null. Writers take turns across read, change and rename, so two clients storing at once keep
+     * both entries: a lock file beside it for other processes, and a monitor first for this JVM's own threads
+     * (FileChannel.lock belongs to the whole JVM: a second lock from within it throws instead of waiting).
+     */
+    static KnownServer storeKnownServer(Path file, String server, X509Certificate cert)
+            throws TrustProblem, GeneralSecurityException {
+        try {
+            Path target = linkTarget(file), folder = target.getParent();
+            if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {   // owner-only, as ssh's
+                Files.createDirectories(folder, PosixFilePermissions.asFileAttribute(
+                        PosixFilePermissions.fromString("rwx------")));
+            } else {
                 Files.createDirectories(folder);
-                if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
-                    Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwx------"));
+            }
+            synchronized (WRITERS) {
+                try (FileChannel lockFile = FileChannel.open(folder.resolve(target.getFileName() + ".lock"),
+                        StandardOpenOption.CREATE, StandardOpenOption.WRITE); FileLock locked = lockFile.lock()) {
+                    KnownServers known = readKnownServers(file);
+                    KnownServer old = known.find(server);
+                    List<String> lines = new ArrayList<>(known.lines());
+                    if (old != null) lines.subList(old.firstLine(), old.lastLine() + 1).clear();
+                    if (cert != null) {
+                        lines.add("# " + server + " SHA-256 " + fingerprint(cert) + " added "
+                                + Instant.now().truncatedTo(ChronoUnit.SECONDS));
+                        lines.add(BEGIN);
+                        lines.addAll(Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(cert.getEncoded())
+                                .lines().toList());
+                        lines.add(END);
+                    }
+                    replace(target, lines);
+                    return old;
                 }
             }
-            Path temporary = Files.createTempFile(folder, ".known_servers", ".tmp");
-            Files.writeString(temporary, String.join("", entries), StandardCharsets.US_ASCII);
-            Files.move(temporary, knownServersFile, StandardCopyOption.ATOMIC_MOVE,
-                    StandardCopyOption.REPLACE_EXISTING);
-            return removed;
         } catch (IOException e) {
-            throw new TrustProblem("cannot write the known-servers file " + knownServersFile + ".",
-                    "Choose a file you can write with --known-servers FILE.");
+            throw new TrustProblem("cannot write the known-servers file " + file + " (" + e.getClass()
+                    .getSimpleName() + ").", "Choose a file you can write with --known-servers FILE.");
+        }
+    }
+
+    /** The file a symbolic link (or a chain of them) points to: that file is replaced, the link stays. */
+    static Path linkTarget(Path file) throws IOException {
+        Path target = file.toAbsolutePath();
+        for (int hops = 0; Files.isSymbolicLink(target); hops++) {
+            if (hops == 40) throw new FileSystemLoopException(file.toString());
+            target = target.resolveSibling(Files.readSymbolicLink(target));
+        }
+        return target;
+    }
+
+    /** A new owner-only file (createTempFile's default), renamed over the old one: a reader never sees half of it. */
+    static void replace(Path file, List<String> lines) throws IOException {
+        Path temporary = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp");
+        try {
+            Files.write(temporary, lines, StandardCharsets.US_ASCII);
+            Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(temporary);   // still there only if the write or the rename failed
         }
     }
 
     /** --forget HOST:PORT, as ssh-keygen -R: the entry goes, and the next connection asks again. */
     private int forget(String server) throws TrustProblem, GeneralSecurityException {
-        List<String> entries = knownServers();
-        if (entries.stream().noneMatch(entry -> entry.startsWith("# " + server + " "))) {
-            List<String> stored = entries.stream().map(entry -> entry.split(" ")[1]).toList();
+        KnownServers known = readKnownServers(knownServersFile);   // nothing stored: nothing written, not even a lock
+        KnownServer removed = known.find(server) == null ? null : storeKnownServer(knownServersFile, server, null);
+        if (removed == null) {
+            List<String> stored = known.entries().stream().map(KnownServer::server)
+                    .filter(other -> !other.equals(server)).toList();
             out.println("Nothing is stored for " + server + " in " + knownServersFile + (stored.isEmpty() ? "."
                     : " (it holds: " + String.join(", ", stored) + ")."));
             return 0;
         }
-        String removed = rewriteKnownServers(server, null);
-        out.println("Forgot " + server + " (" + removed.lines().findFirst().orElse("").replaceFirst("^# \\S+ ", "")
-                + ") from " + knownServersFile + ".");
+        out.println("Forgot " + server + " (" + removed.header().replaceFirst("^# \\S+ ", "") + ") from "
+                + knownServersFile + ".");
         return 0;
     }
 
@@ -619,13 +785,39 @@ public class client implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw usage("HOST '" + host + "' is neither a host name nor an IP address");
         }
-        if (names.contains("TLSv1") || names.contains("TLSv1.1")) {
-            // The JDK switches TLS 1.0/1.1 off in jdk.tls.disabledAlgorithms, read once, when JSSE starts.
-            String disabled = Security.getProperty("jdk.tls.disabledAlgorithms");
-            Security.setProperty("jdk.tls.disabledAlgorithms", disabled.replaceAll("TLSv1(\\.1)?\\s*,\\s*", ""));
+        List<String> legacy = names.stream().filter(name -> name.matches("TLSv1(\\.1)?")).toList();
+        if (!legacy.isEmpty()) {
+            if (!allowLegacyTls(legacy)) {
+                throw usage("--tls: this JDK does not offer " + String.join(" or ", legacy.stream().map(name -> name
+                        .equals("TLSv1") ? "TLS 1.0" : "TLS 1.1").toList()) + " here, even for this run (JSSE had "
+                        + "already started, or the JDK's security settings forbid it); leave them out of --tls");
+            }
             err.println("warning: TLS 1.0 and 1.1 are obsolete and insecure; allowed for this run only.");
         }
         return names.toArray(String[]::new);
+    }
+
+    /**
+     * Takes these versions out of the JDK's disabled list (jdk.tls.disabledAlgorithms: comma-separated, read once by
+     * JSSE when it starts), then asks a throwaway context whether the JDK now offers them. False, with the list put
+     * back as it was, if not: JSSE had already started, or the JDK forbids them some other way.
+     */
+    static boolean allowLegacyTls(List<String> versions) {
+        String disabled = Security.getProperty("jdk.tls.disabledAlgorithms");
+        if (disabled != null) {
+            List<String> kept = Arrays.stream(disabled.split(",")).map(String::strip)
+                    .filter(entry -> versions.stream().noneMatch(entry::equalsIgnoreCase)).toList();
+            Security.setProperty("jdk.tls.disabledAlgorithms", String.join(", ", kept));
+        }
+        try {
+            SSLContext probe = SSLContext.getInstance("TLS");
+            probe.init(null, null, null);
+            if (Arrays.asList(probe.getDefaultSSLParameters().getProtocols()).containsAll(versions)) return true;
+        } catch (GeneralSecurityException noContext) {
+            // then the JDK does not offer them either
+        }
+        if (disabled != null) Security.setProperty("jdk.tls.disabledAlgorithms", disabled);
+        return false;
     }
 
     /** HOST:PORT, [IPv6]:PORT or [IPv6] in one argument, as a browser's address bar takes them. */

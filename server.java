@@ -58,9 +58,11 @@ public class server implements Callable<Integer> {
     SSLContext context;
     X509Certificate certificate;
     String[] protocols, cipherSuites;
+    boolean legacy;   // TLS 1.0 or 1.1 asked for, and the JDK offers it
     private PrintWriter log;
     private ServerSocket listener;
     private ThreadPoolExecutor workers;
+    private Semaphore places;   // --max-clients of them; each client holds one until its connection is closed
     private final Set<Client> clients = ConcurrentHashMap.newKeySet();
     private final LongAdder served = new LongAdder(), failedHandshakes = new LongAdder(), bytesEchoed = new LongAdder();
     private final AtomicBoolean stopped = new AtomicBoolean();
@@ -93,13 +95,14 @@ public class server implements Callable<Integer> {
     /** Makes the TLS context, listens, and starts serving in the background; returns the port. Tests call this. */
     int start(PrintWriter log) throws StartupProblem {
         this.log = log;
-        boolean legacy = checkOptions();
+        legacy = checkOptions();
         context = tlsContext();
         cipherSuites = cipherSuites(context, legacy);
         listener = listen();
         // A thread per client, kept a while for the next one (a new thread per handshake costs ~15% of the rate).
-        // No queue in front of them: past --max-clients a newcomer is turned away at once, never left waiting.
-        workers = new ThreadPoolExecutor(0, maxClients, WORKER_KEEP_ALIVE_SECONDS, TimeUnit.SECONDS,
+        // A place per client: past --max-clients a newcomer is turned away at once, never left waiting.
+        places = new Semaphore(maxClients);
+        workers = new ThreadPoolExecutor(0, Integer.MAX_VALUE, WORKER_KEEP_ALIVE_SECONDS, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), task -> daemon("client", task));
         daemon("accept", this::acceptLoop).start();
         daemon("watchdog", this::watchdog).start();
@@ -166,12 +169,17 @@ public class server implements Callable<Integer> {
         while (!stopped.get()) {
             try {
                 Socket socket = listener.accept();
+                if (!places.tryAcquire()) {
+                    close(socket, true);
+                    log(peer(socket) + " refused: already serving " + maxClients + " clients (--max-clients)");
+                    continue;
+                }
                 try {
                     workers.execute(() -> serve(socket));
-                } catch (RejectedExecutionException full) {
+                } catch (RejectedExecutionException stopping) {
+                    places.release();
                     close(socket, true);
-                    if (stopped.get()) return;
-                    log(peer(socket) + " refused: already serving " + maxClients + " clients (--max-clients)");
+                    return;
                 }
             } catch (IOException e) {
                 if (stopped.get()) return;
@@ -186,6 +194,7 @@ public class server implements Callable<Integer> {
         Client client = new Client(accepted);
         clients.add(client);
         Socket toClose = accepted;
+        String outcome = null;   // the log line, written once this client's place is free again
         try {
             if (stopped.get()) return;   // accepted while stop() was closing the others
             accepted.setTcpNoDelay(true);   // an echo is small and wanted now: don't let Nagle hold it back
@@ -197,8 +206,8 @@ public class server implements Callable<Integer> {
                 tls.startHandshake();
             } catch (IOException e) {
                 failedHandshakes.increment();
-                log(peer(accepted) + " handshake failed after " + since(client.started) + ": "
-                        + whyHandshakeFailed(e, client));
+                outcome = peer(accepted) + " handshake failed after " + since(client.started) + ": "
+                        + whyHandshakeFailed(e, client);
                 if (debug) e.printStackTrace(log);
                 return;
             }
@@ -207,18 +216,21 @@ public class server implements Callable<Integer> {
             if (session.getProtocol().equals("TLSv1.2") && session.getCipherSuite().contains("_CBC_")) {
                 // JSSE has one suite list for all versions: the CBC suites --tls 1.0 adds are for TLS 1.0/1.1 only.
                 failedHandshakes.increment();
-                log(peer(accepted) + " TLSv1.2 with " + session.getCipherSuite() + " closed: CBC is for TLS 1.0/1.1");
+                outcome = peer(accepted) + " TLSv1.2 with " + session.getCipherSuite()
+                        + " closed: CBC is for TLS 1.0/1.1";
                 return;
             }
             served.increment();
             client.handshakeDone = true;
             String echoed = echo(tls, client);
-            log(peer(accepted) + " " + session.getProtocol() + " " + session.getCipherSuite() + " " + echoed);
+            outcome = peer(accepted) + " " + session.getProtocol() + " " + session.getCipherSuite() + " " + echoed;
         } catch (IOException e) {
-            log(peer(accepted) + " failed: " + e.getClass().getSimpleName());
+            outcome = peer(accepted) + " failed: " + e.getClass().getSimpleName();
         } finally {
             clients.remove(client);
             close(toClose, false);
+            places.release();   // first: whoever reads the log line below may connect again at once
+            if (outcome != null) log(outcome);
         }
     }
 
@@ -345,6 +357,8 @@ public class server implements Callable<Integer> {
 
     InetSocketAddress address() { return (InetSocketAddress) listener.getLocalSocketAddress(); }
 
+    ServerSocket listener() { return listener; }
+
     // Command-line polish below: start-up checks and their wording, the banner. The TLS steps are all above.
 
     /** A start-up problem the user can fix: what went wrong, what to do, and the exit code. */
@@ -374,12 +388,38 @@ public class server implements Callable<Integer> {
         // A client may not renegotiate a TLS 1.2 session: each renegotiation costs the server a full handshake (a
         // denial-of-service lever, CVE-2011-1473). JSSE reads this once, so it is set before the SSLContext is made.
         System.setProperty("jdk.tls.rejectClientInitiatedRenegotiation", "true");
-        boolean legacy = versions.contains("TLSv1") || versions.contains("TLSv1.1");
-        // The JDK switches TLS 1.0 and 1.1 off in the security property jdk.tls.disabledAlgorithms, read once by
-        // JSSE: so they are taken out of it before any TLS class loads (the listener then allows only those asked for).
+        // The JDK switches TLS 1.0 and 1.1 off: they are allowed again before any TLS class loads (the listener
+        // then allows only the versions asked for).
+        List<String> old = versions.stream().filter(name -> name.matches("TLSv1(\\.1)?")).toList();
+        if (!old.isEmpty() && !allowLegacyTls(old)) {
+            throw usage("--tls: this JDK does not offer " + String.join(" or ", old.stream().map(name -> name
+                    .equals("TLSv1") ? "TLS 1.0" : "TLS 1.1").toList()) + " here, even for this run (JSSE had already "
+                    + "started, or the JDK's security settings forbid it); leave them out of --tls");
+        }
+        return !old.isEmpty();
+    }
+
+    /**
+     * Takes these versions out of the JDK's disabled list (jdk.tls.disabledAlgorithms: comma-separated, read once by
+     * JSSE when it starts), then asks a throwaway context whether the JDK now offers them. False, with the list put
+     * back as it was, if not: JSSE had already started, or the JDK forbids them some other way.
+     */
+    static boolean allowLegacyTls(List<String> versions) {
         String disabled = Security.getProperty("jdk.tls.disabledAlgorithms");
-        if (legacy) Security.setProperty("jdk.tls.disabledAlgorithms", disabled.replaceAll("TLSv1(\\.1)?\\s*,", ""));
-        return legacy;
+        if (disabled != null) {
+            List<String> kept = Arrays.stream(disabled.split(",")).map(String::strip)
+                    .filter(entry -> versions.stream().noneMatch(entry::equalsIgnoreCase)).toList();
+            Security.setProperty("jdk.tls.disabledAlgorithms", String.join(", ", kept));
+        }
+        try {
+            SSLContext probe = SSLContext.getInstance("TLS");
+            probe.init(null, null, null);
+            if (Arrays.asList(probe.getDefaultSSLParameters().getProtocols()).containsAll(versions)) return true;
+        } catch (GeneralSecurityException noContext) {
+            // then the JDK does not offer them either
+        }
+        if (disabled != null) Security.setProperty("jdk.tls.disabledAlgorithms", disabled);
+        return false;
     }
 
     /**
@@ -444,7 +484,7 @@ public class server implements Callable<Integer> {
         } else {
             printClassroomAddresses(out, address);
         }
-        if (Arrays.stream(protocols).anyMatch(version -> version.matches("TLSv1(\\.1)?"))) {
+        if (legacy) {   // only when the JDK really offers them: start() refuses otherwise
             out.println("  WARNING: legacy TLS versions are on (--tls): 1.0 and 1.1 are broken; only for demos.");
         }
         boolean localhost = address.isAnyLocalAddress() || address.getHostAddress().equals("127.0.0.1");

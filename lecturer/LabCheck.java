@@ -107,7 +107,7 @@ public class LabCheck {
     }
 
     public static void main(String... args) throws Exception {
-        allowLegacyTls();   // before JSSE loads; whether it worked is proven by a handshake below
+        allowLegacyTls();   // before JSSE loads; whether it worked: its throwaway context, then handshakes below
         String server = null, client = null, json = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -289,19 +289,34 @@ public class LabCheck {
     /**
      * Before JSSE loads: lets this JVM speak TLS 1.0 and 1.1, which two lines need (a probe of the student's server,
      * and an old server for the student's client), by taking just those two entries out of the JDK's disabled list.
+     * A throwaway context then tells whether the JDK offers them; if not, their lines are skipped with the reason.
      * Every other socket of the check names TLS 1.3 and 1.2 itself.
      */
     static void allowLegacyTls() {
         String disabled = Security.getProperty("jdk.tls.disabledAlgorithms");
-        if (disabled == null) return;
-        List<String> kept = Arrays.stream(disabled.split(",")).map(String::strip)
-                .filter(entry -> LEGACY.stream().noneMatch(entry::equalsIgnoreCase)).toList();
-        Security.setProperty("jdk.tls.disabledAlgorithms", String.join(", ", kept));
+        if (disabled != null) {
+            List<String> kept = Arrays.stream(disabled.split(",")).map(String::strip)
+                    .filter(entry -> LEGACY.stream().noneMatch(entry::equalsIgnoreCase)).toList();
+            Security.setProperty("jdk.tls.disabledAlgorithms", String.join(", ", kept));
+        }
+        List<String> offered = List.of();
+        try {
+            SSLContext probe = SSLContext.getInstance("TLS");
+            probe.init(null, null, null);
+            offered = Arrays.asList(probe.getDefaultSSLParameters().getProtocols());
+        } catch (GeneralSecurityException noContext) {
+            // then the JDK offers none of them: probeVersions says why for the others
+        }
+        for (String version : LEGACY) {
+            if (!offered.contains(version)) unavailable.put(version, "the JDK does not offer it even with it taken out"
+                    + " of jdk.tls.disabledAlgorithms (JSSE had already started, or the JDK forbids it otherwise)");
+        }
     }
 
     /** Proves each TLS version by a handshake between the check's own client and server; notes those that fail. */
     static void probeVersions(Identity good) throws CheckError {
         for (String version : List.of("TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1")) {
+            if (unavailable.containsKey(version)) continue;   // known already: allowLegacyTls found it not offered
             try (LabServer server = new LabServer(good.context(), null, version);
                  SSLSocket socket = new Probe(trusting(List.of(good.certificate()))).dial(server.port(), version)) {
                 String agreed = socket.getSession().getProtocol();

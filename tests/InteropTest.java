@@ -67,7 +67,7 @@ class InteropTest {
             return ("Grüße from " + what + " ✓ 1234567890\n").getBytes(StandardCharsets.UTF_8);
         }
 
-        Peers.Conversation opensslClient(String version, Path caFile, String name, byte[] message, String... more)
+        Lab.Result opensslClient(String version, Path caFile, String name, byte[] message, String... more)
                 throws Exception {
             Peers.require("openssl", "openssl");
             // -brief: the connection summary goes to stderr and stdout carries only what the server sent back.
@@ -87,7 +87,7 @@ class InteropTest {
         void opensslClientResumesItsSession(String version, String protocol) throws Exception {
             Path session = Files.createTempFile(dir, "session", ".pem");
             byte[] first = line("openssl s_client " + version + " -sess_out");
-            Peers.Conversation c = opensslClient(version, labCa, "localhost", first, "-sess_out", session.toString());
+            Lab.Result c = opensslClient(version, labCa, "localhost", first, "-sess_out", session.toString());
             assertEquals(0, c.exitCode(), c::toString);
             assertArrayEquals(first, c.stdoutBytes(), c::toString);
             assertTrue(Files.size(session) > 0, "no session saved:\n" + c);
@@ -114,7 +114,7 @@ class InteropTest {
 
         void opensslClientEchoesVerified(String version, String protocol) throws Exception {
             byte[] message = line("openssl s_client " + version);
-            Peers.Conversation c = opensslClient(version, labCa, "localhost", message);
+            Lab.Result c = opensslClient(version, labCa, "localhost", message);
             assertEquals(0, c.exitCode(), c::toString);
             assertArrayEquals(message, c.stdoutBytes(), c::toString);
             assertTrue(c.stderr().contains("Protocol version: " + protocol), c::toString);
@@ -130,21 +130,21 @@ class InteropTest {
         }
 
         @Test void opensslClientRefusesOtherCa() throws Exception {
-            Peers.Conversation c = opensslClient("-tls1_3", otherCa, "localhost", line("nobody"));
+            Lab.Result c = opensslClient("-tls1_3", otherCa, "localhost", line("nobody"));
             assertNotEquals(0, c.exitCode(), c::toString);
             assertEquals(0, c.stdoutBytes().length, c::toString);
             assertTrue(c.stderr().contains("self-signed certificate"), c::toString);
         }
 
         @Test void opensslClientRefusesWrongName() throws Exception {
-            Peers.Conversation c = opensslClient("-tls1_2", labCa, NAME_NOT_IN_CERT, line("nobody"));
+            Lab.Result c = opensslClient("-tls1_2", labCa, NAME_NOT_IN_CERT, line("nobody"));
             assertNotEquals(0, c.exitCode(), c::toString);
             assertEquals(0, c.stdoutBytes().length, c::toString);
             assertTrue(c.stderr().contains("hostname mismatch"), c::toString);
         }
 
         /** gnutls-cli verifies the host name it connects to, unless told another with --verify-hostname. */
-        Peers.Conversation gnutlsClient(Path caFile, String name, byte[] message, Path log) throws Exception {
+        Lab.Result gnutlsClient(Path caFile, String name, byte[] message, Path log) throws Exception {
             Peers.require("gnutls-cli", "gnutls-bin");
             List<String> command = new ArrayList<>(List.of("gnutls-cli", "--logfile", log.toString(),
                     "--x509cafile", caFile.toString(), "--port", String.valueOf(server.port), "localhost"));
@@ -155,7 +155,7 @@ class InteropTest {
         @Test void gnutlsClient() throws Exception {
             byte[] message = line("gnutls-cli");
             Path log = dir.resolve("gnutls-ok.log");
-            Peers.Conversation c = gnutlsClient(labCa, "localhost", message, log);
+            Lab.Result c = gnutlsClient(labCa, "localhost", message, log);
             String details = c + "\n--- log:\n" + Files.readString(log);
             assertEquals(0, c.exitCode(), details);
             assertArrayEquals(message, c.stdoutBytes(), details);
@@ -164,7 +164,7 @@ class InteropTest {
 
         @Test void gnutlsClientRefusesOtherCa() throws Exception {
             Path log = dir.resolve("gnutls-other-ca.log");
-            Peers.Conversation c = gnutlsClient(otherCa, "localhost", line("nobody"), log);
+            Lab.Result c = gnutlsClient(otherCa, "localhost", line("nobody"), log);
             String details = c + "\n--- log:\n" + Files.readString(log);
             assertNotEquals(0, c.exitCode(), details);
             assertEquals(0, c.stdoutBytes().length, details);
@@ -173,7 +173,7 @@ class InteropTest {
 
         @Test void gnutlsClientRefusesWrongName() throws Exception {
             Path log = dir.resolve("gnutls-wrong-name.log");
-            Peers.Conversation c = gnutlsClient(labCa, NAME_NOT_IN_CERT, line("nobody"), log);
+            Lab.Result c = gnutlsClient(labCa, NAME_NOT_IN_CERT, line("nobody"), log);
             String details = c + "\n--- log:\n" + Files.readString(log);
             assertNotEquals(0, c.exitCode(), details);
             assertEquals(0, c.stdoutBytes().length, details);

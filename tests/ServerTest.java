@@ -34,10 +34,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.BeforeAll;
@@ -71,16 +73,12 @@ class ServerTest {
     }
 
     /** An in-process server on a free port, its log captured. */
-    record Running(server server, int port, StringWriter log) implements AutoCloseable {
+    record Running(server server, int port, Lab.Lines log) implements AutoCloseable {
         @Override public void close() { server.stop(); }
 
+        /** The log once a line of it holds {@code text}, wherever (the lines of several clients come in any order). */
         String awaitLog(String text) throws InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-            while (System.nanoTime() < deadline) {
-                if (log.toString().contains(text)) return log.toString();
-                Thread.sleep(20);
-            }
-            throw new AssertionError("log never said '" + text + "':\n" + log);
+            return log.awaitAnywhere(Pattern.quote(text), Duration.ofSeconds(15));
         }
     }
 
@@ -90,8 +88,8 @@ class ServerTest {
         args.addAll(List.of(options));
         server command = new server();
         new CommandLine(command).parseArgs(args.toArray(String[]::new));
-        StringWriter log = new StringWriter();
-        return new Running(command, command.start(new PrintWriter(log, true)), log);
+        Lab.Lines log = new Lab.Lines("the server's log", 1);
+        return new Running(command, command.start(log.writer()), log);
     }
 
     static SSLSocket connect(int port, String... protocols) throws IOException {
@@ -186,22 +184,72 @@ class ServerTest {
         }
     }
 
-    @Test void offersNoWeakCipherSuite() throws Exception {
-        for (String suite : SSLContext.getDefault().getServerSocketFactory().getDefaultCipherSuites()) {
-            assertFalse(suite.matches(".*(NULL|anon|RC4|DES|EXPORT|MD5).*"), suite);
-        }
-        // The server keeps the JDK's defaults; openssl (which still can) offers it anonymous and unencrypted suites.
+    /** The suites the listener enables, exactly, on JDK 17 and 25: TLS 1.3's, and TLS 1.2's ECDHE with an AEAD. */
+    static final List<String> SUITES = List.of("TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256",
+            "TLS_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+
+    @Test void theListenerEnablesExactlyTheForwardSecretAeadSuites() throws Exception {
         try (Running running = start()) {
-            for (String weak : List.of("aNULL:@SECLEVEL=0", "eNULL:@SECLEVEL=0")) {
-                Lab.Result result = Lab.run(dir, Duration.ofSeconds(30), Map.of(), List.of("openssl", "s_client", "-tls1_2",
-                        "-cipher", weak, "-connect", "localhost:" + running.port()), new byte[0]);
-                assertTrue(result.all().contains("Cipher is (NONE)"), result::toString);
+            assertEquals(SUITES, List.of(((SSLServerSocket) running.server().listener()).getEnabledCipherSuites()));
+        }
+    }
+
+    /**
+     * On the wire, in both wrap modes: a client offering one suite at a time, each the JDK's client would use, is
+     * served only for those suites (less the RSA ones, which an EC certificate cannot serve).
+     */
+    @ParameterizedTest @ValueSource(strings = {"listen", "accept"})
+    void servesOnlyThoseSuites(String wrap) throws Exception {
+        List<String> accepted = new ArrayList<>();
+        try (Running running = start("--wrap", wrap)) {
+            for (String suite : trustingOurCertificate.getDefaultSSLParameters().getCipherSuites()) {
+                String version = suite.matches("TLS_(AES|CHACHA20)_.*") ? "TLSv1.3" : "TLSv1.2";
+                try (var socket = (SSLSocket) trustingOurCertificate.getSocketFactory().createSocket("localhost",
+                        running.port())) {
+                    SSLParameters parameters = socket.getSSLParameters();
+                    parameters.setProtocols(new String[] {version});
+                    parameters.setCipherSuites(new String[] {suite});
+                    socket.setSSLParameters(parameters);
+                    socket.setSoTimeout(30_000);
+                    socket.startHandshake();
+                    accepted.add(suite);
+                } catch (SSLException refused) {
+                    // not one of the server's
+                }
             }
+        }
+        assertEquals(SUITES.stream().filter(suite -> !suite.contains("_RSA_")).toList(), accepted);
+    }
+
+    /** openssl offers only CBC suites with TLS 1.2: the JDK's defaults take them (the control), the server does not. */
+    @Test void refusesTheCbcSuitesTheJdkWouldTake() throws Exception {
+        Peers.require("openssl", "openssl");
+        List<String> cbc = List.of("openssl", "s_client", "-tls1_2", "-cipher",
+                "ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA");
+        try (var jdkDefaults = TestTlsServer.serving(certs)) {
+            Lab.Result control = Lab.run(dir, Duration.ofSeconds(30), Map.of(),
+                    concat(cbc, "-connect", "localhost:" + jdkDefaults.port), new byte[0]);
+            assertTrue(control.stdout().matches("(?s).*Cipher is ECDHE-ECDSA-AES128-SHA.*"), control::toString);
+        }
+        try (Running running = start()) {
+            Lab.Result result = Lab.run(dir, Duration.ofSeconds(30), Map.of(),
+                    concat(cbc, "-connect", "localhost:" + running.port()), new byte[0]);
+            assertTrue(result.all().contains("Cipher is (NONE)"), result::toString);
             running.awaitLog("no cipher suite in common");
         }
     }
 
+    static List<String> concat(List<String> command, String... more) {
+        List<String> all = new ArrayList<>(command);
+        all.addAll(List.of(more));
+        return all;
+    }
+
     @Test void echoesForOpensslWithHostNameVerification() throws Exception {
+        Peers.require("openssl", "openssl");
         try (Running running = start();
              var openssl = new Lab.Background(dir, Map.of(), List.of("openssl", "s_client", "-connect", "localhost:" + running.port(),
                      "-CAfile", certs.resolve("server.crt").toString(), "-verify_hostname", "localhost", "-verify_return_error", "-quiet"))) {
@@ -227,13 +275,24 @@ class ServerTest {
             legacyServer.await("WARNING: legacy TLS versions are on", Duration.ofSeconds(5));
             Lab.Result legacy = legacyClient(port);
             assertEquals(0, legacy.exitCode(), legacy::toString);
-            assertTrue(legacy.stdout().contains("TLSv1 echoed: legacy"), legacy::toString);
+            assertTrue(legacy.stdout().matches("TLSv1 TLS_ECDHE_ECDSA_\\w+ echoed: legacy\n"), legacy::toString);
             legacyServer.await(" TLSv1 TLS_ECDHE_ECDSA_\\w+ echoed 7 bytes", Duration.ofSeconds(10));
             // JSSE has one suite list for all versions: a TLS 1.2 client that picks a CBC suite is closed after its handshake.
-            Lab.run(dir, Duration.ofSeconds(30), Map.of(), List.of("openssl", "s_client", "-tls1_2", "-cipher",
-                    "ECDHE-ECDSA-AES128-SHA", "-connect", "127.0.0.1:" + port), new byte[0]);
+            Lab.Result cbc = legacyClient(port, "TLSv1.2", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA");
+            assertEquals("TLSv1.2 TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA closed after the handshake\n", cbc.stdout(), cbc::toString);
             legacyServer.await("TLSv1.2 with TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA closed: CBC is for TLS 1.0/1.1", Duration.ofSeconds(10));
         }
+    }
+
+    /** In a JVM whose JSSE has started, --tls 1.0 cannot work: the server says so instead of starting without it. */
+    @Test void legacyVersionsAfterJsseStartedAreRefusedNotIgnored() throws Exception {
+        SSLContext.getDefault();   // JSSE has started: it has read its disabled list for good
+        String disabled = Security.getProperty("jdk.tls.disabledAlgorithms");
+        Lab.Result result = runInProcess("--port", "0", "--keystore", certs.resolve("server.p12").toString(), "--tls", "1.0,1.2");
+        assertFails(2, result, "error: --tls: this JDK does not offer TLS 1.0 here, even for this run (JSSE had already started");
+        assertEquals(2, result.stderr().lines().count(), result::toString);
+        assertFalse(result.stdout().contains("Listening") || result.stdout().contains("WARNING"), result::toString);
+        assertEquals(disabled, Security.getProperty("jdk.tls.disabledAlgorithms"), "the disabled list as it was");
     }
 
     /** --tls 1.0 adds only the ECDHE CBC suites TLS 1.0 and 1.1 need: never static RSA, never without forward secrecy. */
@@ -249,9 +308,10 @@ class ServerTest {
     }
 
     /** Runs {@link LegacyClient} in a JVM of its own, so re-enabling TLS 1.0 there never leaks into these tests. */
-    static Lab.Result legacyClient(int port) {
-        return Lab.run(dir, Duration.ofSeconds(60), Map.of(), java(LegacyClient.class.getName(), String.valueOf(port),
-                certs.resolve("server.crt").toString()));
+    static Lab.Result legacyClient(int port, String... versionAndSuite) {
+        List<String> args = new ArrayList<>(List.of(String.valueOf(port), certs.resolve("server.crt").toString()));
+        args.addAll(versionAndSuite.length > 0 ? List.of(versionAndSuite) : List.of("TLSv1"));
+        return Lab.run(dir, Duration.ofSeconds(60), Map.of(), java(LegacyClient.class.getName(), args.toArray(String[]::new)));
     }
 
     static List<String> java(String mainClass, String... args) {
@@ -261,17 +321,33 @@ class ServerTest {
         return command;
     }
 
-    /** A TLS 1.0-only client (run as its own process): prints "TLSv1 echoed: legacy", exit 1 if the handshake fails. */
+    /**
+     * A client of one TLS version, and optionally one cipher suite, run as its own process with TLS 1.0/1.1 allowed:
+     * prints "VERSION SUITE echoed: legacy", or "closed after the handshake"; exit 1 if the handshake fails.
+     */
     static final class LegacyClient {
         public static void main(String... args) throws Exception {
-            String disabled = Security.getProperty("jdk.tls.disabledAlgorithms");
-            Security.setProperty("jdk.tls.disabledAlgorithms", Arrays.stream(disabled.split(",")).map(String::strip)
-                    .filter(name -> !name.equals("TLSv1")).collect(Collectors.joining(", ")));
-            try (SSLSocket socket = connect(trusting(Path.of(args[1])), Integer.parseInt(args[0]), "TLSv1")) {
-                byte[] echoed = roundTrip(socket, "legacy\n".getBytes(StandardCharsets.UTF_8));
-                System.out.print(socket.getSession().getProtocol() + " echoed: " + new String(echoed, StandardCharsets.UTF_8));
+            TestTlsServer.allowLegacyTls("TLSv1", "TLSv1.1");
+            SSLContext context = trusting(Path.of(args[1]));
+            try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("localhost", Integer.parseInt(args[0]))) {
+                SSLParameters parameters = socket.getSSLParameters();
+                parameters.setEndpointIdentificationAlgorithm("HTTPS");
+                parameters.setProtocols(new String[] {args[2]});
+                if (args.length > 3) parameters.setCipherSuites(new String[] {args[3]});
+                socket.setSSLParameters(parameters);
+                socket.setSoTimeout(30_000);
+                socket.startHandshake();
+                System.out.print(socket.getSession().getProtocol() + " " + socket.getSession().getCipherSuite() + " ");
+                try {
+                    socket.getOutputStream().write("legacy\n".getBytes(StandardCharsets.UTF_8));
+                    byte[] echoed = socket.getInputStream().readNBytes(7);
+                    System.out.println(echoed.length == 7 ? "echoed: " + new String(echoed, StandardCharsets.UTF_8).strip()
+                            : "closed after the handshake");
+                } catch (IOException closed) {
+                    System.out.println("closed after the handshake");
+                }
             } catch (SSLException e) {
-                System.out.println("refused: " + e.getMessage());
+                System.out.println("refused: " + e.getClass().getSimpleName());
                 System.exit(1);
             }
             System.exit(0);
@@ -303,19 +379,21 @@ class ServerTest {
     }
 
     @Test void badClientsDoNotStopItServingAGoodOne() throws Exception {
-        try (Running running = start();
+        // A silent client may hold its handshake 60 s: a good one served within 30 s was not kept waiting behind it.
+        try (Running running = start("--handshake-timeout", "60");
              Socket garbage = new Socket("127.0.0.1", running.port());
              Socket http = new Socket("127.0.0.1", running.port());
              Socket silent = new Socket("127.0.0.1", running.port())) {
             garbage.getOutputStream().write(random(4096, 42));
             http.getOutputStream().write("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            assertTimeoutPreemptively(Duration.ofSeconds(2), () -> {
+            assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
                 try (SSLSocket good = connect(running.port())) {
                     assertArrayEquals("still here\n".getBytes(), roundTrip(good, "still here\n".getBytes()));
                 }
             });
             running.awaitLog("not a TLS client: it sent plaintext");
-            assertTrue(silent.isConnected());
+            silent.setSoTimeout(500);
+            assertEquals(0, readOrEnd(silent.getInputStream()), "the silent client was still waiting: not closed");
         }
     }
 
@@ -463,9 +541,8 @@ class ServerTest {
             server.process.toHandle().destroy();   // SIGTERM, like Ctrl-C (Process.destroy() would also close our end of its output)
             assertTrue(server.process.waitFor(20, TimeUnit.SECONDS), server::transcript);
             assertEquals(0, server.process.exitValue(), server::transcript);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);   // the output reader may lag the exit a little
-            while (!server.transcript().contains("\nStopped:") && System.nanoTime() < deadline) Thread.sleep(20);
-            assertTrue(server.transcript().contains("\nStopped: 1 connection served, 0 failed handshakes, 4 bytes echoed.\n"), server::transcript);
+            server.await("^Stopped: 1 connection served, 0 failed handshakes, 4 bytes echoed\\.$",
+                    Duration.ofSeconds(5));
             assertFalse(server.transcript().contains("at java."), server::transcript);
         }
     }
@@ -486,7 +563,8 @@ class ServerTest {
         for (Path folder : List.of(certs, named)) {
             server command = new server();
             new CommandLine(command).parseArgs("--port", "0", "--bind", "0.0.0.0", "--keystore", folder.resolve("server.p12").toString());
-            try (Running running = new Running(command, command.start(new PrintWriter(new StringWriter(), true)), new StringWriter())) {
+            Lab.Lines log = new Lab.Lines("the server's log", 1);
+            try (Running running = new Running(command, command.start(log.writer()), log)) {
                 StringWriter banner = new StringWriter();
                 running.server().printBanner(new PrintWriter(banner, true));
                 String text = banner.toString();

@@ -71,21 +71,12 @@ class WiretapTest {
 
         /** The transcript once connection #id has closed (its last line), so that nothing is still coming. */
         String closed(int id) throws InterruptedException {
-            return printed("(?m)^#" + id + " closed: ");
+            return printed("^#" + id + " closed: ");
         }
 
-        /**
-         * The transcript once it has a line matching regex. Not Background.await: that consumes the lines it reads,
-         * and the lines of several connections come in any order.
-         */
+        /** The transcript once a line matches regex, anywhere: the lines of several connections come in any order. */
         String printed(String regex) throws InterruptedException {
-            Pattern pattern = Pattern.compile(regex);
-            for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); System.nanoTime() < deadline; ) {
-                String transcript = process.transcript();
-                if (pattern.matcher(transcript).find()) return transcript;
-                Thread.sleep(20);
-            }
-            throw new AssertionError("the tap never printed /" + regex + "/:\n" + process.transcript());
+            return process.awaitAnywhere(regex, Duration.ofSeconds(30));
         }
     }
 
@@ -184,7 +175,7 @@ class WiretapTest {
         Peers.require("openssl", "openssl");
         try (Tap tap = tap("--to", "localhost:" + tlsServer.port)) {
             byte[] line = "Grüße through the tap ✓\n".getBytes(StandardCharsets.UTF_8);
-            Peers.Conversation c = Peers.converse(dir, List.of("openssl", "s_client", "-brief", "-connect",
+            Lab.Result c = Peers.converse(dir, List.of("openssl", "s_client", "-brief", "-connect",
                     "localhost:" + tap.port(), "-CAfile", certs.resolve("server.crt").toString(),
                     "-verify_hostname", "localhost", "-verify_return_error"), line, Duration.ofSeconds(60));
             assertEquals(0, c.exitCode(), c::toString);

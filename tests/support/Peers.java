@@ -1,6 +1,5 @@
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -16,7 +15,7 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * Support for the interop and audit tests: TLS tools we did not write, run as real processes against our scripts.
@@ -58,76 +57,21 @@ final class Peers {
         @Override public void close() { process.close(); }
     }
 
-    /** What a peer printed in one conversation: its exit code, its stdout as raw bytes, its stderr. */
-    record Conversation(int exitCode, byte[] stdoutBytes, String stderr) {
-        String stdout() { return new String(stdoutBytes, StandardCharsets.UTF_8); }
-
-        @Override public String toString() {
-            return "exit " + exitCode + "\n--- stdout:\n" + stdout() + "\n--- stderr:\n" + stderr;
-        }
-    }
-
     /**
      * Runs an interactive TLS client (openssl s_client, gnutls-cli): types {@code message}, waits until it came back
-     * on its stdout (or the client exits, e.g. after a failed verification), then closes its stdin so that it says
-     * goodbye and exits. Closing stdin at once instead would race the echo: both tools quit on end of input.
+     * (or the client exits, e.g. after a failed verification), then closes its stdin so that it says goodbye and
+     * exits. Closing stdin at once instead would race the echo: both tools quit on end of input.
      */
-    static Conversation converse(Path dir, List<String> command, byte[] message, Duration timeout) throws Exception {
-        Process process = Lab.start(dir, Map.of(), command);
-        var stdout = new ByteArrayOutputStream();
-        var stderr = new ByteArrayOutputStream();
-        Thread outReader = drain(process.getInputStream(), stdout);
-        Thread errReader = drain(process.getErrorStream(), stderr);
-        try (OutputStream in = process.getOutputStream()) {
+    static Lab.Result converse(Path dir, List<String> command, byte[] message, Duration timeout) throws Exception {
+        var peer = new Lab.Background(dir, Map.of(), command, false);
+        try (OutputStream in = peer.process.getOutputStream()) {
             in.write(message);
             in.flush();
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (!contains(stdout, message) && process.isAlive() && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
+            peer.find(Pattern.quote(new String(message, StandardCharsets.UTF_8).strip()), timeout);
         } catch (IOException exitedEarly) {
             // It quit before reading what we typed (a failed handshake): its exit code and output tell why.
         }
-        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            process.descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            throw new AssertionError("timed out after " + timeout + ": " + command
-                    + "\n--- stdout:\n" + stdout + "\n--- stderr:\n" + stderr);
-        }
-        outReader.join(5000);
-        errReader.join(5000);
-        synchronized (stdout) {
-            return new Conversation(process.exitValue(), stdout.toByteArray(), stderr.toString(StandardCharsets.UTF_8));
-        }
-    }
-
-    private static boolean contains(ByteArrayOutputStream out, byte[] wanted) {
-        byte[] seen;
-        synchronized (out) { seen = out.toByteArray(); }
-        outer:
-        for (int i = 0; i + wanted.length <= seen.length; i++) {
-            for (int j = 0; j < wanted.length; j++) {
-                if (seen[i + j] != wanted[j]) continue outer;
-            }
-            return true;
-        }
-        return false;
-    }
-
-    private static Thread drain(InputStream in, ByteArrayOutputStream into) {
-        Thread thread = new Thread(() -> {
-            byte[] buffer = new byte[8192];
-            try (in) {
-                for (int n; (n = in.read(buffer)) > 0; ) {
-                    synchronized (into) { into.write(buffer, 0, n); }
-                }
-            } catch (IOException ignored) {
-                // The process was killed: what it printed so far is kept.
-            }
-        }, "peer output reader");
-        thread.setDaemon(true);
-        thread.start();
-        return thread;
+        return peer.finish(timeout);
     }
 
     /**
@@ -162,7 +106,11 @@ final class Peers {
         return key;
     }
 
-    /** A port that was free a moment ago on 127.0.0.1, for peers that cannot listen on port 0 and tell us the port. */
+    /**
+     * A port that was free a moment ago on 127.0.0.1: for a connection nothing should answer, and for the peers that
+     * cannot listen on port 0 and tell the port (racy: another process may take it meanwhile). Every program that
+     * can binds port 0 itself and prints the port it got; tests read it from there.
+     */
     static int freePort() throws IOException {
         try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();

@@ -1,5 +1,7 @@
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.security.KeyStore;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.cert.CertificateFactory;
@@ -78,6 +80,43 @@ final class TestCerts {
         keytool(dir, concat(List.of("-importcert", "-noprompt", "-keystore", "server.p12", "-alias", "server",
                 "-file", "server-chain.crt"), store));
         return dir;
+    }
+
+    /**
+     * Two broken variants of a {@link #chain} in dir, served from keystores with the same password: cross.p12 sends
+     * the server, the intermediate, and an EXPIRED cross-signature of the root by another root (cross.crt), which a
+     * client trusting root.crt never needs (as with the 2021 "DST Root X3" chains); expired-ca.p12 sends the server,
+     * an EXPIRED copy of the intermediate (the same key, so it still verifies), and the root.
+     */
+    static void expiredVariants(Path dir) throws Exception {
+        Path pass = dir.resolve("server.pass");
+        String[] store = {"-storetype", "PKCS12", "-storepass:file", pass.toString()};
+        keytool(dir, concat(List.of("-genkeypair", "-keystore", "old.p12", "-alias", "old", "-dname",
+                "CN=Old Test Root", "-ext", "bc:c", "-keyalg", "EC", "-groupname", "secp256r1"), store));
+        keytool(dir, concat(List.of("-certreq", "-keystore", "root.p12", "-alias", "root", "-file", "root.csr"),
+                store));
+        keytool(dir, concat(List.of("-gencert", "-rfc", "-keystore", "old.p12", "-alias", "old", "-infile", "root.csr",
+                "-outfile", "cross.crt", "-ext", "bc:c=ca:true", "-startdate", "-30d", "-validity", "1"), store));
+        keytool(dir, concat(List.of("-gencert", "-rfc", "-keystore", "root.p12", "-alias", "root", "-infile", "ca.csr",
+                "-outfile", "ca-expired.crt", "-ext", "bc:c=ca:true,pathlen:0", "-ext", "ku:c=keyCertSign,cRLSign",
+                "-startdate", "-30d", "-validity", "1"), store));
+        X509Certificate server = read(dir.resolve("server-only.crt")), ca = read(dir.resolve("ca.crt"));
+        keystore(dir, "cross.p12", server, ca, read(dir.resolve("cross.crt")));
+        keystore(dir, "expired-ca.p12", server, read(dir.resolve("ca-expired.crt")), read(dir.resolve("root.crt")));
+    }
+
+    /** dir/name: the key of dir/server.p12 with this chain, under the same password. */
+    private static void keystore(Path dir, String name, X509Certificate... chain) throws Exception {
+        char[] password = Files.readString(dir.resolve("server.pass")).strip().toCharArray();
+        KeyStore original = KeyStore.getInstance("PKCS12"), copy = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(dir.resolve("server.p12"))) {
+            original.load(in, password);
+        }
+        copy.load(null, null);
+        copy.setKeyEntry("server", original.getKey("server", password), password, chain);
+        try (OutputStream out = Files.newOutputStream(dir.resolve(name))) {
+            copy.store(out, password);
+        }
     }
 
     /** A self-signed EC certificate in dir/server.p12 (+ server.pass, server.crt), for the given SAN list only. */

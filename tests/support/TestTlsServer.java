@@ -8,11 +8,14 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.Security;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLServerSocket;
@@ -94,13 +97,30 @@ final class TestTlsServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The tests' one way to re-enable TLS 1.0/1.1 in a JVM of its own, before JSSE starts: these entries out of the
+     * JDK's comma-separated disabled list, then a throwaway context must offer them. Exits 2 with one line if not.
+     */
+    static void allowLegacyTls(String... versions) {
+        String disabled = Security.getProperty("jdk.tls.disabledAlgorithms");
+        Security.setProperty("jdk.tls.disabledAlgorithms", Arrays.stream(disabled.split(",")).map(String::strip)
+                .filter(entry -> !List.of(versions).contains(entry)).collect(Collectors.joining(", ")));
+        try {
+            SSLContext probe = SSLContext.getInstance("TLS");
+            probe.init(null, null, null);
+            if (Arrays.asList(probe.getDefaultSSLParameters().getProtocols()).containsAll(List.of(versions))) return;
+        } catch (GeneralSecurityException e) {
+            // reported below
+        }
+        System.out.println("refused: this JDK does not offer " + String.join(", ", versions) + " even re-enabled");
+        System.exit(2);
+    }
+
     /** Own-JVM mode: prints "Listening on 127.0.0.1:PORT" and serves until killed. */
     public static void main(String... args) throws Exception {
         String[] protocols = args.length > 2 ? args[2].split(",") : new String[0];
-        if (String.join(",", protocols).matches(".*TLSv1(\\.1)?(,.*|$)")) {
-            Security.setProperty("jdk.tls.disabledAlgorithms",
-                    Security.getProperty("jdk.tls.disabledAlgorithms").replaceAll("TLSv1(\\.1)?\\s*,\\s*", ""));
-        }
+        List<String> legacy = Arrays.stream(protocols).filter(name -> name.matches("TLSv1(\\.1)?")).toList();
+        if (!legacy.isEmpty()) allowLegacyTls(legacy.toArray(String[]::new));
         try (var server = new TestTlsServer(Path.of(args[0]), Path.of(args[1]), protocols)) {
             System.out.println("Listening on 127.0.0.1:" + server.port);
             System.out.flush();
