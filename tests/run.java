@@ -12,8 +12,12 @@ import static org.junit.platform.engine.discovery.ClassNameFilter.includeClassNa
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClasspathRoots;
 
 import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.support.descriptor.ClassSource;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
 import org.junit.platform.launcher.TestExecutionListener;
 import org.junit.platform.launcher.TestIdentifier;
@@ -43,20 +47,36 @@ public class run {
         System.exit(failed == 0 && s.getTestsFoundCount() > 0 ? 0 : 1);
     }
 
-    /** One line per finished test, with the failure's message (and where it was raised) right under it. */
+    /**
+     * One line per finished test, with its time and the failure's message (and where it was raised) right under it;
+     * one line per finished class with its time, to see what keeps the suite long.
+     */
     static class ProgressPrinter implements TestExecutionListener {
+        private final Map<String, Long> startedNanos = new ConcurrentHashMap<>();
+
+        @Override public void executionStarted(TestIdentifier test) {
+            startedNanos.put(test.getUniqueId(), System.nanoTime());
+        }
+
         @Override public void executionSkipped(TestIdentifier test, String reason) {
             System.out.printf("SKIP %s: %s%n", name(test), reason);
         }
 
         @Override public void executionFinished(TestIdentifier test, TestExecutionResult result) {
-            if (!test.isTest() && result.getStatus() == TestExecutionResult.Status.SUCCESSFUL) return;
+            Long started = startedNanos.remove(test.getUniqueId());
+            double seconds = started == null ? 0 : (System.nanoTime() - started) / 1e9;
+            if (!test.isTest() && result.getStatus() == TestExecutionResult.Status.SUCCESSFUL) {
+                if (test.getSource().filter(ClassSource.class::isInstance).isPresent()) {
+                    System.out.printf(Locale.ROOT, "---- %s: %.0f s%n", test.getDisplayName(), seconds);
+                }
+                return;
+            }
             String status = switch (result.getStatus()) {
                 case SUCCESSFUL -> "ok  ";
                 case ABORTED -> "SKIP";
                 case FAILED -> "FAIL";
             };
-            System.out.printf("%s %s%n", status, name(test));
+            System.out.printf(Locale.ROOT, "%s %s (%.1f s)%n", status, name(test), seconds);
             result.getThrowable().ifPresent(t -> {
                 System.out.println("     " + String.valueOf(t).replace("\n", "\n     "));
                 if (result.getStatus() == TestExecutionResult.Status.FAILED) {
