@@ -298,6 +298,127 @@ class LauncherTest {
         Files.delete(jbangDir.resolve("bootstrap/jbang-0.132.1"));
     }
 
+    /** Says which run it is on stdout and on stderr, so that each run's output can be told from the others'. */
+    private static String whoAmI(String name) {
+        return """
+                class %s {
+                    public static void main(String... args) {
+                        System.out.println("%s ran as " + args[0]);
+                        System.err.println("%s stderr of " + args[0]);
+                    }
+                }
+                """.formatted(name, name, name);
+    }
+
+    /**
+     * Four terminals start the same script at once on an empty JBang cache: JBang would build the same jar into the
+     * same cache entry four times, and runs fail. With the launcher's per-script lock one run builds; the others wait
+     * for it and run from the cache.
+     */
+    @Test void fourFirstRunsOfOneScriptAtOnceAllRunAndBuildItOnce(@TempDir Path jbangDir, @TempDir Path dir)
+            throws Exception {
+        Map<String, String> env = borrowJbang(jbangDir);
+        Files.writeString(dir.resolve("tap.java"), whoAmI("tap"));
+        List<Lab.Result> runs = startTogether(env, dir, List.of("tap.java", "1"), List.of("tap.java", "2"),
+                List.of("tap.java", "3"), List.of("tap.java", "4"));
+        int builds = 0;
+        for (int i = 0; i < runs.size(); i++) {
+            Lab.Result r = runs.get(i);
+            String run = String.valueOf(i + 1);
+            assertEquals(0, r.exitCode(), r::toString);
+            assertEquals("tap ran as " + run + "\n", r.stdout(), r::toString);
+            assertEquals("tap stderr of " + run + "\n", launcherLinesRemoved(r.stderr()), r::toString);
+            builds += (int) r.stderr().lines().filter(line -> line.startsWith("[jbang] Building jar for tap.java")).count();
+        }
+        assertEquals(1, builds, () -> "not one build:\n" + runs);
+        try (var jars = Files.list(jbangDir.resolve("cache/jars"))) {
+            assertEquals(1, jars.filter(p -> p.getFileName().toString().startsWith("tap.java")).count());
+        }
+        returnJbang(jbangDir);
+    }
+
+    /**
+     * The lock is per script: while another run holds one script's lock, a first run of a different script builds and
+     * runs at once, and a first run of the locked one says once what it waits for, then runs when the lock is free.
+     */
+    @Test void aHeldLockStopsOnlyItsOwnScriptAndTheWaitIsSaidOnce(@TempDir Path jbangDir, @TempDir Path dir)
+            throws Exception {
+        Map<String, String> env = borrowJbang(jbangDir);
+        Files.writeString(dir.resolve("slow.java"), whoAmI("slow"));
+        Files.writeString(dir.resolve("other.java"), whoAmI("other"));
+        // The launcher's name for a script's lock: its real path, each character other than [A-Za-z0-9._-] as '_'.
+        Path lock = jbangDir.resolve("bootstrap/locks/"
+                + dir.toRealPath().resolve("slow.java").toString().replaceAll("[^A-Za-z0-9._-]", "_") + ".lock");
+        Files.createDirectories(lock.getParent());
+        try (var holder = new Lab.Background(dir, Map.of(), List.of("flock", lock.toString(), "sh", "-c",
+                "echo held; exec sleep 300"))) {
+            holder.await("^held$", Duration.ofSeconds(10));
+            try (var waiting = new Lab.Background(dir, env, Lab.withLauncher("slow.java", "1"), false)) {
+                waiting.await("^\\[jbang launcher\\] waiting for another run of slow\\.java to finish building it\\.\\.\\.$",
+                        Duration.ofSeconds(30));
+
+                Lab.Result other = Lab.run(dir, RUN, env, Lab.withLauncher("other.java", "2"));
+                assertEquals(0, other.exitCode(), other::toString);
+                assertEquals("other ran as 2\n", other.stdout(), other::toString);
+                assertFalse(other.stderr().contains("[jbang launcher]"), other::toString);
+                assertFalse(waiting.transcript().contains("slow ran"), "ran while the lock was held:\n" + waiting.transcript());
+
+                holder.close();
+                Lab.Result slow = waiting.finish(RUN);
+                assertEquals(0, slow.exitCode(), slow::toString);
+                assertEquals("slow ran as 1\n", slow.stdout(), slow::toString);
+                assertEquals(1, slow.stderr().lines().filter(line -> line.startsWith("[jbang launcher] waiting")).count(),
+                        slow::toString);
+                assertEquals("slow stderr of 1\n", launcherLinesRemoved(slow.stderr()), slow::toString);
+            }
+        }
+        returnJbang(jbangDir);
+    }
+
+    /** Two different scripts' first runs at once: neither waits for the other, and each prints only its own output. */
+    @Test void firstRunsOfTwoScriptsAtOnceDoNotWaitForEachOther(@TempDir Path jbangDir, @TempDir Path dir)
+            throws Exception {
+        Map<String, String> env = borrowJbang(jbangDir);
+        Files.writeString(dir.resolve("left.java"), whoAmI("left"));
+        Files.writeString(dir.resolve("right.java"), whoAmI("right"));
+        List<Lab.Result> runs = startTogether(env, dir, List.of("left.java", "L"), List.of("right.java", "R"));
+        for (var expected : List.of(List.of("left", "L"), List.of("right", "R"))) {
+            Lab.Result r = runs.get(expected.get(1).equals("L") ? 0 : 1);
+            assertEquals(0, r.exitCode(), r::toString);
+            assertEquals(expected.get(0) + " ran as " + expected.get(1) + "\n", r.stdout(), r::toString);
+            assertEquals(expected.get(0) + " stderr of " + expected.get(1) + "\n", launcherLinesRemoved(r.stderr()),
+                    r::toString);
+            assertFalse(r.stderr().contains("[jbang launcher]"), r::toString);
+            assertEquals(1, r.stderr().lines().filter(line -> line.startsWith("[jbang] Building jar")).count(),
+                    r::toString);
+        }
+        returnJbang(jbangDir);
+    }
+
+    /** Once no class-data archive is in the making, removes the link {@link #borrowJbang} made (the real JBang stays). */
+    private static void returnJbang(Path jbangDir) throws Exception {
+        awaitNoBuild(jbangDir.resolve("bootstrap/archives"));
+        Files.delete(jbangDir.resolve("bootstrap/jbang-0.132.1"));
+    }
+
+    /** Runs the launcher with each argument list at the same moment, and returns their results in that order. */
+    @SafeVarargs
+    private static List<Lab.Result> startTogether(Map<String, String> env, Path dir, List<String>... runs) {
+        ExecutorService pool = Executors.newFixedThreadPool(runs.length);
+        try {
+            var started = Stream.of(runs).map(args -> CompletableFuture.supplyAsync(
+                    () -> Lab.run(dir, RUN, env, Lab.withLauncher(args.toArray(String[]::new))), pool)).toList();
+            return started.stream().map(CompletableFuture::join).toList();
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** stderr without JBang's build notes and the launcher's waiting line: what the script itself printed. */
+    private static String launcherLinesRemoved(String stderr) {
+        return stderr.replaceAll("(?m)^\\[jbang( launcher)?\\] .*\n", "");
+    }
+
     /** A private JBANG_DIR whose JBang is the one this machine's launcher fetched (no Maven run). */
     private static Map<String, String> borrowJbang(Path jbangDir) throws IOException {
         Path realJbang = Path.of(Objects.requireNonNullElse(System.getenv("JBANG_DIR"),
