@@ -182,10 +182,16 @@ class InteropTest {
 
         Lab.Result pythonClient(Path caFile, String message, String... extra) {
             Peers.require("python3", "python3");
-            List<String> command = new ArrayList<>(List.of("python3", PEERS.resolve("lecture_client.py").toString(),
-                    "localhost", String.valueOf(server.port), caFile.toString(), message));
+            // The message goes in on stdin and becomes the script's MESSAGE argument there: this JVM encodes a child's
+            // arguments in its locale's charset, which under LANG=C on JDK 17 turns non-ASCII text into '?'.
+            String script = PEERS.resolve("lecture_client.py").toString();
+            List<String> command = new ArrayList<>(List.of("python3", "-c",
+                    "import runpy, sys; sys.argv = sys.argv[1:5] + [sys.stdin.read()] + sys.argv[5:];"
+                            + " runpy.run_path(sys.argv[0], run_name='__main__')",
+                    script, "localhost", String.valueOf(server.port), caFile.toString()));
             command.addAll(List.of(extra));
-            return Lab.run(dir, PEER_TIMEOUT, Map.of("PYTHONIOENCODING", "utf-8"), command);
+            return Lab.run(dir, PEER_TIMEOUT, Map.of("PYTHONIOENCODING", "utf-8"), command,
+                    message.getBytes(StandardCharsets.UTF_8));
         }
 
         @Test void pythonLectureClient() {
